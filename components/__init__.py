@@ -1,0 +1,1 @@
+"""ComponentResources of the elastic-inference stack, and the config model the program validates."""

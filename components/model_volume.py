@@ -1,0 +1,116 @@
+"""The OSS bucket as a read-only Kubernetes volume, through the OSS CSI driver."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+OSS_CSI_DRIVER = "ossplugin.csi.alibabacloud.com"
+
+
+class AccessKeyCredentials(TypedDict):
+    """An AccessKey pair, both Pulumi secrets."""
+
+    access_key_id: pulumi.Output[str]
+    """AccessKey id (secret)."""
+    access_key_secret: pulumi.Output[str]
+    """AccessKey secret (secret)."""
+
+
+class ModelVolumeArgs(TypedDict):
+    """Inputs of :class:`ModelVolume`."""
+
+    namespace: str
+    """Namespace of the claim (and of the credentials Secret)."""
+    volume_name: str
+    """Name of the PersistentVolume; also its ``volumeHandle``."""
+    claim_name: str
+    """Name of the PersistentVolumeClaim the server mounts."""
+    bucket: pulumi.Input[str]
+    """Bucket to mount."""
+    endpoint: str
+    """OSS endpoint, such as ``oss-cn-beijing-internal.aliyuncs.com``."""
+    size: str
+    """Capacity written on the PV and PVC (OSS does not enforce it; it only binds the two)."""
+    rrsa_role_name: str | None
+    """RAM role for RRSA; when set, no credentials reach the cluster at all."""
+    access_key: AccessKeyCredentials | None
+    """AccessKey pair for a Kubernetes Secret, used when ``rrsa_role_name`` is not set."""
+
+
+class ModelVolume(pulumi.ComponentResource):
+    """PV (reclaim policy Retain, ReadOnlyMany) and a PVC bound to exactly that PV.
+
+    Credentials never go into ``volumeAttributes``: with RRSA the driver assumes a RAM role; otherwise the
+    key pair is a Secret referenced through ``nodePublishSecretRef``.
+    """
+
+    volume_name: pulumi.Output[str]
+    """Name of the PersistentVolume."""
+    claim_name: pulumi.Output[str]
+    """Name of the PersistentVolumeClaim."""
+
+    def __init__(self, name: str, args: ModelVolumeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eci-inference:index:ModelVolume", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": args["claim_name"]}
+        attributes: dict[str, pulumi.Input[str]] = {
+            "bucket": args["bucket"],
+            "url": args["endpoint"],
+            "path": "/",
+            "otherOpts": "-o max_stat_cache_size=0 -o allow_other",
+        }
+        secret_ref: k8s.core.v1.SecretReferenceArgs | None = None
+        if args["rrsa_role_name"] is not None:
+            attributes.update({"authType": "rrsa", "roleName": args["rrsa_role_name"]})
+        else:
+            keys = args["access_key"]
+            assert keys is not None, "ModelVolume needs rrsa_role_name or access_key"
+            secret = k8s.core.v1.Secret(
+                f"{name}-credentials",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{args['claim_name']}-oss", namespace=args["namespace"], labels=labels
+                ),
+                type="Opaque",
+                string_data={
+                    "akId": pulumi.Output.secret(keys["access_key_id"]),
+                    "akSecret": pulumi.Output.secret(keys["access_key_secret"]),
+                },
+                opts=child,
+            )
+            secret_ref = k8s.core.v1.SecretReferenceArgs(name=secret.metadata.name, namespace=args["namespace"])
+
+        pv = k8s.core.v1.PersistentVolume(
+            f"{name}-pv",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["volume_name"], labels=labels),
+            spec=k8s.core.v1.PersistentVolumeSpecArgs(
+                capacity={"storage": args["size"]},
+                access_modes=["ReadOnlyMany"],
+                persistent_volume_reclaim_policy="Retain",
+                storage_class_name="",
+                csi=k8s.core.v1.CSIPersistentVolumeSourceArgs(
+                    driver=OSS_CSI_DRIVER,
+                    volume_handle=args["volume_name"],
+                    read_only=True,
+                    volume_attributes=attributes,
+                    node_publish_secret_ref=secret_ref,
+                ),
+            ),
+            opts=child,
+        )
+        pvc = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-pvc",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["claim_name"], namespace=args["namespace"], labels=labels),
+            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                access_modes=["ReadOnlyMany"],
+                storage_class_name="",
+                volume_name=pv.metadata.name,
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": args["size"]}),
+            ),
+            opts=child,
+        )
+        self.volume_name = pv.metadata.name
+        self.claim_name = pvc.metadata.name
+        self.register_outputs({"volume_name": self.volume_name, "claim_name": self.claim_name})

@@ -1,0 +1,118 @@
+"""The HPA that scales on the Ingress QPS that ACK's metrics adapter reads from SLS."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+QPS_METRIC = "sls_ingress_qps"
+
+
+class ScaleTarget(TypedDict):
+    """What the HPA scales."""
+
+    api_version: pulumi.Input[str]
+    """apiVersion of the target."""
+    kind: pulumi.Input[str]
+    """kind of the target."""
+    name: pulumi.Input[str]
+    """name of the target."""
+
+
+class QpsAutoscalerArgs(TypedDict):
+    """Inputs of :class:`QpsAutoscaler`."""
+
+    namespace: str
+    """Namespace of the HPA (its target's)."""
+    hpa_name: str
+    """Name of the HPA."""
+    target: ScaleTarget
+    """The ElasticWorkload (or Deployment) it scales."""
+    sls_project: str
+    """Log project with the ingress logs (``sls.project``)."""
+    sls_logstore: str
+    """Logstore of the ingress logs (``sls.logstore``)."""
+    route: pulumi.Input[str]
+    """``sls.ingress.route`` of the Ingress backend, ``<namespace>-<service>-<port>``."""
+    min_replicas: int
+    """Fewest replicas."""
+    max_replicas: int
+    """Most replicas."""
+    target_qps: int
+    """QPS per replica above which it scales out."""
+    scale_up_stabilization_seconds: int
+    """Window over which scale-up recommendations are compared."""
+    scale_down_stabilization_seconds: int
+    """Window over which scale-down recommendations are compared; long enough not to flap."""
+    depends_on: Sequence[pulumi.Resource]
+    """What must exist first: the metrics adapter."""
+
+
+def behavior(up_seconds: int, down_seconds: int) -> k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs:
+    """Fast scale-out (double or +4 pods per 15 s), slow scale-in (10% per minute after the window)."""
+    return k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
+        scale_up=k8s.autoscaling.v2.HPAScalingRulesArgs(
+            stabilization_window_seconds=up_seconds,
+            select_policy="Max",
+            policies=[
+                k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Percent", value=100, period_seconds=15),
+                k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Pods", value=4, period_seconds=15),
+            ],
+        ),
+        scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
+            stabilization_window_seconds=down_seconds,
+            select_policy="Min",
+            policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Percent", value=10, period_seconds=60)],
+        ),
+    )
+
+
+class QpsAutoscaler(pulumi.ComponentResource):
+    """``autoscaling/v2`` HPA on the External metric ``sls_ingress_qps``, target AverageValue."""
+
+    hpa_name: pulumi.Output[str]
+    """Name of the HPA."""
+
+    def __init__(self, name: str, args: QpsAutoscalerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("eci-inference:index:QpsAutoscaler", name, None, opts)
+        target = args["target"]
+        hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args["hpa_name"], namespace=args["namespace"], labels={"app.kubernetes.io/managed-by": "pulumi"}
+            ),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version=target["api_version"], kind=target["kind"], name=target["name"]
+                ),
+                min_replicas=args["min_replicas"],
+                max_replicas=args["max_replicas"],
+                metrics=[
+                    k8s.autoscaling.v2.MetricSpecArgs(
+                        type="External",
+                        external=k8s.autoscaling.v2.ExternalMetricSourceArgs(
+                            metric=k8s.autoscaling.v2.MetricIdentifierArgs(
+                                name=QPS_METRIC,
+                                selector=k8s.meta.v1.LabelSelectorArgs(
+                                    match_labels={
+                                        "sls.project": args["sls_project"],
+                                        "sls.logstore": args["sls_logstore"],
+                                        "sls.ingress.route": args["route"],
+                                    }
+                                ),
+                            ),
+                            target=k8s.autoscaling.v2.MetricTargetArgs(
+                                type="AverageValue", average_value=str(args["target_qps"])
+                            ),
+                        ),
+                    )
+                ],
+                behavior=behavior(args["scale_up_stabilization_seconds"], args["scale_down_stabilization_seconds"]),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args["depends_on"])),
+        )
+        self.hpa_name = hpa.metadata.name
+        self.register_outputs({"hpa_name": self.hpa_name})
