@@ -30,6 +30,7 @@ _CLUSTER_ID = re.compile(r"^c[0-9a-z]{16,48}$")
 _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|[KMGTPE]i?)?$")
 _ECI_SPEC = re.compile(r"^ecs\.[a-z0-9-]+\.[a-z0-9-]+$")
 _HOST = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$")
+_IMAGE = re.compile(r"^[^\s:@]+(:[0-9]+/[^\s:@]+)?(:[A-Za-z0-9_.-]+)?(@sha256:[0-9a-f]{64})?$")
 _OSS_URI = re.compile(r"^oss://(?P<bucket>[^/]+)/(?P<path>.+?)/?$")
 _SECRET_PLACEHOLDER = "[secret]"
 
@@ -155,11 +156,17 @@ TOP_LEVEL_KEYS: dict[str, KeySpec] = {
     ),
     "namespace": KeySpec("string", "Namespace of the serving objects.", default="default"),
     "bucket": KeySpec("string", "OSS bucket that holds the models (created unless createBucket is false).", required=True),
-    "createBucket": KeySpec("boolean", "Create the bucket (private, encrypted, versioned); false uses an existing one.", default=True),
+    "createBucket": KeySpec(
+        "boolean", "Create the bucket (private, encrypted, versioned); false uses an existing one.", default=True
+    ),
     "protectBucket": KeySpec("boolean", "Protect the created bucket from deletion by Pulumi.", default=True),
-    "modelPrefix": KeySpec("string", "Object prefix under which local models are uploaded: <prefix>/<model>/<version>/.", default="models"),
+    "modelPrefix": KeySpec(
+        "string", "Object prefix under which local models are uploaded: <prefix>/<model>/<version>/.", default="models"
+    ),
     "ossEndpoint": KeySpec("string", "OSS endpoint the CSI driver mounts from; default oss-<region>-internal.aliyuncs.com."),
-    "volumeAuth": KeySpec("string", "How the OSS volume authenticates: rrsa (pod identity) or accessKey (Kubernetes Secret).", default="rrsa"),
+    "volumeAuth": KeySpec(
+        "string", "How the OSS volume authenticates: rrsa (pod identity) or accessKey (Kubernetes Secret).", default="rrsa"
+    ),
     "rrsaRoleName": KeySpec("string", "RAM role the OSS CSI driver assumes when volumeAuth is rrsa."),
     "ossAccessKeyId": KeySpec("string", "AccessKey id for the OSS volume when volumeAuth is accessKey.", secret=True),
     "ossAccessKeySecret": KeySpec("string", "AccessKey secret for the OSS volume when volumeAuth is accessKey.", secret=True),
@@ -313,6 +320,12 @@ class _Reader:
         text = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
         return self.string(key, text, pattern=_QUANTITY, allowed="must be a Kubernetes quantity such as 500m, 2 or 8Gi")
 
+    def label(self, key: str, value: Any) -> str | None:
+        return self.string(key, value, pattern=_DNS_LABEL, allowed="must be a DNS label (lowercase letters, digits, '-')")
+
+    def image(self, key: str, value: Any) -> str | None:
+        return self.string(key, value, pattern=_IMAGE, allowed="must be an image reference such as repo/name:tag")
+
     def min_max(self, key_min: str, lo: int | None, key_max: str, hi: int | None) -> None:
         if lo is not None and hi is not None and lo > hi:
             self.problems.append(f"{key_min} = {lo} is greater than {key_max} = {hi}: the minimum must not exceed the maximum")
@@ -359,8 +372,7 @@ def load(values: Mapping[str, Any], project_dir: Path) -> StackConfig:
     for key in sorted(values):
         if key not in TOP_LEVEL_KEYS:
             r.problems.append(
-                f"{PROJECT}:{key} is not a known key{_nearest(key, list(TOP_LEVEL_KEYS))}; "
-                f"allowed: {', '.join(TOP_LEVEL_KEYS)}"
+                f"{PROJECT}:{key} is not a known key{_nearest(key, list(TOP_LEVEL_KEYS))}; allowed: {', '.join(TOP_LEVEL_KEYS)}"
             )
     for key, spec in TOP_LEVEL_KEYS.items():
         if spec.required and values.get(key) is None:
@@ -374,16 +386,26 @@ def load(values: Mapping[str, Any], project_dir: Path) -> StackConfig:
     def opt_string(key: str, **kw: Any) -> str | None:
         return None if top(key) is None else r.string(f"{PROJECT}:{key}", top(key), **kw)
 
-    cluster_id = opt_string("clusterId", pattern=_CLUSTER_ID, allowed="must be an ACK cluster id: 'c' and 16-48 lowercase letters or digits")
+    cluster_id = opt_string(
+        "clusterId", pattern=_CLUSTER_ID, allowed="must be an ACK cluster id: 'c' and 16-48 lowercase letters or digits"
+    )
     region = opt_string("region", pattern=_REGION, allowed="must be a region id such as cn-beijing")
     namespace = opt_string("namespace", pattern=_DNS_LABEL, allowed="must be a DNS label (lowercase letters, digits, '-')")
     bucket = opt_string(
-        "bucket", pattern=_BUCKET, allowed="must be an OSS bucket name: 3-63 lowercase letters, digits or '-', not starting or ending with '-'"
+        "bucket",
+        pattern=_BUCKET,
+        allowed="must be an OSS bucket name: 3-63 lowercase letters, digits or '-', not starting or ending with '-'",
     )
     create_bucket = r.boolean(f"{PROJECT}:createBucket", top("createBucket"))
     protect_bucket = r.boolean(f"{PROJECT}:protectBucket", top("protectBucket"))
-    model_prefix = opt_string("modelPrefix", pattern=re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"), allowed="must be an object prefix without leading or trailing '/'")
-    oss_endpoint = opt_string("ossEndpoint", pattern=_HOST, allowed="must be a host name such as oss-cn-beijing-internal.aliyuncs.com")
+    model_prefix = opt_string(
+        "modelPrefix",
+        pattern=re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"),
+        allowed="must be an object prefix without leading or trailing '/'",
+    )
+    oss_endpoint = opt_string(
+        "ossEndpoint", pattern=_HOST, allowed="must be a host name such as oss-cn-beijing-internal.aliyuncs.com"
+    )
     volume_auth = opt_string("volumeAuth", choices=VOLUME_AUTH_MODES)
     rrsa_role = opt_string("rrsaRoleName", pattern=re.compile(r"^[A-Za-z0-9._-]{1,64}$"), allowed="must be a RAM role name")
     if volume_auth == "rrsa" and top("rrsaRoleName") is None:
@@ -396,8 +418,12 @@ def load(values: Mapping[str, Any], project_dir: Path) -> StackConfig:
         for key in ("ossAccessKeyId", "ossAccessKeySecret"):
             if top(key) is not None:
                 r.problems.append(f"{PROJECT}:{key} is set but volumeAuth is rrsa: remove it, or set volumeAuth to accessKey")
-    sls_project = opt_string("slsProject", pattern=re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"), allowed="must be an SLS project name")
-    sls_logstore = opt_string("slsLogstore", pattern=re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$"), allowed="must be an SLS logstore name")
+    sls_project = opt_string(
+        "slsProject", pattern=re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"), allowed="must be an SLS project name"
+    )
+    sls_logstore = opt_string(
+        "slsLogstore", pattern=re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$"), allowed="must be an SLS logstore name"
+    )
     ingress_class = opt_string("ingressClass", pattern=_DNS_LABEL, allowed="must be a DNS label")
 
     addons = _read_addons(r, top("addons"))
@@ -456,7 +482,12 @@ def _read_addons(r: _Reader, raw: Any) -> tuple[AddonConfig, ...]:
         kind = r.string(f"{key}.kind", merged.get("kind"), choices=ADDON_KINDS)
         version = None if merged.get("version") is None else r.string(f"{key}.version", str(merged["version"]))
         chart = r.string(f"{key}.chart", merged.get("chart", name))
-        repo = r.string(f"{key}.repo", merged.get("repo", ACK_CATALOG_REPO), pattern=re.compile(r"^(https|oci)://"), allowed="must be an https:// or oci:// chart repository")
+        repo = r.string(
+            f"{key}.repo",
+            merged.get("repo", ACK_CATALOG_REPO),
+            pattern=re.compile(r"^(https|oci)://"),
+            allowed="must be an https:// or oci:// chart repository",
+        )
         ns = r.string(f"{key}.namespace", merged.get("namespace"), pattern=_DNS_LABEL, allowed="must be a DNS label")
         values = r.mapping(f"{key}.values", merged.get("values", {}))
         result.append(
@@ -493,7 +524,7 @@ def _read_list(r: _Reader, key: str, raw: Any, item: Callable[[str, Mapping[str,
 
 def _read_unit(r: _Reader, key: str, raw: Mapping[str, Any]) -> ElasticUnit | None:
     r.keys(key, raw, UNIT_KEYS, UNIT_REQUIRED)
-    name = None if raw.get("name") is None else r.string(f"{key}.name", raw["name"], pattern=_DNS_LABEL, allowed="must be a DNS label (lowercase letters, digits, '-')")
+    name = None if raw.get("name") is None else r.label(f"{key}.name", raw["name"])
     specs_raw = raw.get("specs")
     specs: list[str] = []
     if specs_raw is not None:
@@ -501,13 +532,17 @@ def _read_unit(r: _Reader, key: str, raw: Mapping[str, Any]) -> ElasticUnit | No
         if not items:
             r.problem(f"{key}.specs", specs_raw, "must name at least one ECI instance type")
         for j, spec in enumerate(items):
-            ok = r.string(f"{key}.specs[{j}]", spec, pattern=_ECI_SPEC, allowed="must be an instance type such as ecs.gn6i-c4g1.xlarge")
+            ok = r.string(
+                f"{key}.specs[{j}]", spec, pattern=_ECI_SPEC, allowed="must be an instance type such as ecs.gn6i-c4g1.xlarge"
+            )
             if ok:
                 specs.append(ok)
     lo = None if raw.get("min") is None else r.integer(f"{key}.min", raw["min"], minimum=0)
     hi = None if raw.get("max") is None else r.integer(f"{key}.max", raw["max"], minimum=1)
     r.min_max(f"{key}.min", lo, f"{key}.max", hi)
-    strategy = None if raw.get("spotStrategy") is None else r.string(f"{key}.spotStrategy", raw["spotStrategy"], choices=SPOT_STRATEGIES)
+    strategy = (
+        None if raw.get("spotStrategy") is None else r.string(f"{key}.spotStrategy", raw["spotStrategy"], choices=SPOT_STRATEGIES)
+    )
     price = None if raw.get("priceLimit") is None else r.number(f"{key}.priceLimit", raw["priceLimit"], exclusive_minimum=0)
     if raw.get("priceLimit") is not None and raw.get("spotStrategy") != "SpotWithPriceLimit":
         r.problem(f"{key}.priceLimit", raw.get("priceLimit"), "a price limit needs spotStrategy: SpotWithPriceLimit")
@@ -544,15 +579,13 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], project_dir: Path)
     def get(k: str) -> Any:
         return raw.get(k, MODEL_KEYS[k])
 
-    dns = {"pattern": _DNS_LABEL, "allowed": "must be a DNS label (lowercase letters, digits, '-')"}
-    name = None if raw.get("name") is None else r.string(f"{key}.name", raw["name"], **dns)
-    deployment_name = r.string(f"{key}.deploymentName", get("deploymentName") or name or "x", **dns)
+    name = None if raw.get("name") is None else r.label(f"{key}.name", raw["name"])
+    deployment_name = r.label(f"{key}.deploymentName", get("deploymentName") or name or "x")
     version = r.integer(f"{key}.version", get("version"), minimum=1)
     source = None if raw.get("source") is None else _read_source(r, f"{key}.source", raw["source"], project_dir)
-    predictor = r.string(f"{key}.predictorName", get("predictorName"), **dns)
-    image_rule = {"pattern": re.compile(r"^[^\s:@]+(:[A-Za-z0-9_.-]+)?(@sha256:[0-9a-f]{64})?$"), "allowed": "must be an image reference"}
-    proxy_image = r.string(f"{key}.proxyImage", get("proxyImage"), **image_rule)
-    serving_image = r.string(f"{key}.servingImage", get("servingImage"), **image_rule)
+    predictor = r.label(f"{key}.predictorName", get("predictorName"))
+    proxy_image = r.image(f"{key}.proxyImage", get("proxyImage"))
+    serving_image = r.image(f"{key}.servingImage", get("servingImage"))
     gpu = r.integer(f"{key}.gpu", get("gpu"), minimum=1)
     cpu = r.quantity(f"{key}.cpu", get("cpu"))
     memory = r.quantity(f"{key}.memory", get("memory"))
@@ -577,14 +610,14 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], project_dir: Path)
     up = r.integer(f"{key}.scaleUpStabilizationSeconds", get("scaleUpStabilizationSeconds"), minimum=0)
     down = r.integer(f"{key}.scaleDownStabilizationSeconds", get("scaleDownStabilizationSeconds"), minimum=0)
     host = None if get("host") is None else r.string(f"{key}.host", get("host"), pattern=_HOST, allowed="must be a DNS host name")
-    tls = None if get("tlsSecret") is None else r.string(f"{key}.tlsSecret", get("tlsSecret"), **dns)
+    tls = None if get("tlsSecret") is None else r.label(f"{key}.tlsSecret", get("tlsSecret"))
     volume_size = r.quantity(f"{key}.volumeSize", get("volumeSize"))
     former_raw = get("formerNames")
     former: list[str] = []
     if not isinstance(former_raw, list):
         r.problem(f"{key}.formerNames", former_raw, "must be a list of names this model had before")
     else:
-        former = [n for i, n in enumerate(former_raw) if r.string(f"{key}.formerNames[{i}]", n, **dns)]
+        former = [n for i, n in enumerate(former_raw) if r.label(f"{key}.formerNames[{i}]", n)]
 
     required = (name, deployment_name, version, source, predictor, proxy_image, serving_image, gpu, cpu, memory,
                 proxy_cpu, proxy_memory, replicas, source_min, source_max, min_replicas, max_replicas, target_qps,

@@ -14,6 +14,7 @@ EW_API_VERSION = "autoscaling.alibabacloud.com/v1beta1"
 EW_KIND = "ElasticWorkload"
 VIRTUAL_KUBELET_SELECTOR = {"type": "virtual-kubelet"}
 VIRTUAL_KUBELET_TOLERATION = {"key": "virtual-kubelet.io/provider", "operator": "Exists"}
+VIRTUAL_KUBELET_ANNOTATION = "virtual-kubelet"
 ECI_USE_SPECS = "k8s.aliyun.com/eci-use-specs"
 ECI_SPOT_STRATEGY = "k8s.aliyun.com/eci-spot-strategy"
 ECI_SPOT_PRICE_LIMIT = "k8s.aliyun.com/eci-spot-price-limit"
@@ -42,7 +43,7 @@ class ElasticScalingArgs(TypedDict):
 
 def unit_spec(unit: ElasticUnit) -> dict[str, Any]:
     """One ``elasticUnit`` entry: an ECI unit on the virtual node, on-demand or spot."""
-    annotations = {ECI_USE_SPECS: ",".join(unit.specs)}
+    annotations = {VIRTUAL_KUBELET_ANNOTATION: "true", ECI_USE_SPECS: ",".join(unit.specs)}
     if unit.spot_strategy is not None:
         annotations[ECI_SPOT_STRATEGY] = unit.spot_strategy
     if unit.price_limit is not None:
@@ -92,9 +93,7 @@ class ElasticScaling(pulumi.ComponentResource):
                 "replicas": args["replicas"],
                 "elasticUnit": [unit_spec(u) for u in args["units"]],
             },
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=list(args["depends_on"]), ignore_changes=["spec.replicas"]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args["depends_on"]), ignore_changes=["spec.replicas"]),
         )
         self.workload_name = ew.urn.apply(lambda _: args["workload_name"])
         self.api_version = pulumi.Output.from_input(EW_API_VERSION)

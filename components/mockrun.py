@@ -126,7 +126,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
         self.run = run
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             raw = json_format.MessageToDict(request.object)
             found: list[Any] = []

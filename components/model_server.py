@@ -76,6 +76,7 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
     gpu = str(args["gpu"])
     return {
         "name": args["deployment_name"],
+        "replicas": args["replicas"],
         "predictors": [
             {
                 "name": args["predictor_name"],
@@ -99,13 +100,13 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                     "args": [
                                         "/usr/bin/tensorflow_model_server",
                                         f"--port={TFSERVING_GRPC_PORT}",
-                                        f"--rest_api_port={TFSERVING_REST_PORT}",
                                         f"--model_name={args['model_name']}",
                                         f"--model_base_path={MODEL_MOUNT}/{model_base_path}",
+                                        f"--rest_api_port={TFSERVING_REST_PORT}",
                                     ],
                                     "ports": [
-                                        {"name": "grpc", "containerPort": TFSERVING_GRPC_PORT, "protocol": "TCP"},
-                                        {"name": "rest", "containerPort": TFSERVING_REST_PORT, "protocol": "TCP"},
+                                        {"containerPort": TFSERVING_GRPC_PORT, "protocol": "TCP"},
+                                        {"containerPort": TFSERVING_REST_PORT, "protocol": "TCP"},
                                     ],
                                     "volumeMounts": [{"name": MODEL_VOLUME, "mountPath": MODEL_MOUNT, "readOnly": True}],
                                     "resources": {

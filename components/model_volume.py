@@ -70,13 +70,11 @@ class ModelVolume(pulumi.ComponentResource):
             assert keys is not None, "ModelVolume needs rrsa_role_name or access_key"
             secret = k8s.core.v1.Secret(
                 f"{name}-credentials",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=f"{args['claim_name']}-oss", namespace=args["namespace"], labels=labels
-                ),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args['claim_name']}-oss", namespace=args["namespace"], labels=labels),
                 type="Opaque",
                 string_data={
-                    "akId": pulumi.Output.secret(keys["access_key_id"]),
-                    "akSecret": pulumi.Output.secret(keys["access_key_secret"]),
+                    "akId": keys["access_key_id"],
+                    "akSecret": keys["access_key_secret"],
                 },
                 opts=child,
             )

@@ -22,7 +22,9 @@ def raw_config() -> tuple[dict[str, Any], list[str]]:
     return merged, sorted(secret)
 
 
-def validated(raw: Mapping[str, Any], secret_keys: list[str], project_dir: Path = PROJECT_DIR) -> tuple[StackConfig, StackSecrets]:
+def validated(
+    raw: Mapping[str, Any], secret_keys: list[str], project_dir: Path = PROJECT_DIR
+) -> tuple[StackConfig, StackSecrets]:
     """Validate the raw config; a :class:`ConfigError` lists every problem."""
     values = parse_raw(raw, secret_keys)
     cfg = load(values, project_dir)

@@ -45,9 +45,7 @@ def build(cfg: StackConfig, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
     cluster = k8s.Provider("ack", kubeconfig=kubeconfig_for(cfg, secrets, cloud))
     providers = pulumi.ResourceOptions(providers=[cloud, cluster])
 
-    bucket = ModelBucket(
-        "models", {"bucket": cfg.bucket, "create": cfg.create_bucket, "protect": cfg.protect_bucket}, providers
-    )
+    bucket = ModelBucket("models", {"bucket": cfg.bucket, "create": cfg.create_bucket, "protect": cfg.protect_bucket}, providers)
     addons = AckAddons("addons", {"cluster_id": cfg.cluster_id, "addons": cfg.addons}, providers)
 
     access_key: AccessKeyCredentials | None = None
