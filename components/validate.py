@@ -1,0 +1,90 @@
+"""Offline validation of Kubernetes objects: no API server, only schemas.
+
+Built-in kinds are checked with ``kubernetes-validate`` (strict: unknown fields are errors) at the
+Kubernetes version ACK ships; the custom resources against the CRD schemas in ``../shared/schemas``,
+plus a walk that reports fields those schemas do not list (a server would prune them silently).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+
+KUBERNETES_VERSION = "1.34.0"
+"""The newest Kubernetes minor ACK offers for new clusters (1.35 is still in grayscale)."""
+
+DEFAULT_SCHEMAS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas"
+
+CRD_SCHEMA_FILES = {
+    ("machinelearning.seldon.io/v1", "SeldonDeployment"): "seldondeployment_v1.json",
+    ("autoscaling.alibabacloud.com/v1beta1", "ElasticWorkload"): "elasticworkload_v1beta1.json",
+}
+
+
+class SchemasMissing(Exception):
+    """The CRD schema folder is not where it should be."""
+
+
+@cache
+def _crd_schema(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+def _unlisted_fields(value: Any, schema: Mapping[str, Any], where: str) -> Iterator[str]:
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return
+    for branch in schema.get("anyOf", []) + schema.get("allOf", []) + schema.get("oneOf", []):
+        yield from _unlisted_fields(value, branch, where)
+    if isinstance(value, Mapping):
+        properties = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            if properties is not None and key in properties:
+                yield from _unlisted_fields(item, properties[key], f"{where}.{key}")
+            elif isinstance(extra, Mapping):
+                yield from _unlisted_fields(item, extra, f"{where}.{key}")
+            elif properties is not None and extra is not True:
+                yield f"{where}.{key}: field not in the schema"
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for i, item in enumerate(value):
+            yield from _unlisted_fields(item, schema["items"], f"{where}[{i}]")
+
+
+def _name(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('kind')}/{meta.get('name')}"
+
+
+def validate_object(obj: Mapping[str, Any], schemas_dir: Path = DEFAULT_SCHEMAS_DIR) -> list[str]:
+    """Every problem with one object, as ``Kind/name: where: what``; empty when it is valid."""
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    schema_file = CRD_SCHEMA_FILES.get((str(api_version), str(kind)))
+    if schema_file is not None:
+        path = schemas_dir / schema_file
+        if not path.is_file():
+            raise SchemasMissing(f"CRD schema {path} is missing: ../shared/schemas must sit beside the repository")
+        schema = _crd_schema(path)
+        errors = [
+            f"{_name(obj)}: {'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}"
+            for e in jsonschema.Draft7Validator(schema).iter_errors(obj)
+        ]
+        errors += [f"{_name(obj)}: {problem}" for problem in _unlisted_fields(obj, schema, "")]
+        return errors
+    group = str(api_version).rpartition("/")[0]
+    if "." in group and not group.endswith(".k8s.io"):
+        return [f"{_name(obj)}: no schema for custom resource {api_version} {kind}"]
+    try:
+        kubernetes_validate.validate(dict(obj), KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.SchemaNotFoundError:
+        return [f"{_name(obj)}: {api_version} {kind} does not exist in Kubernetes {KUBERNETES_VERSION}"]
+    except kubernetes_validate.ValidationError as error:
+        where = ".".join(str(p) for p in error.absolute_path) or "<root>"
+        return [f"{_name(obj)}: {where}: {error.message}"]
+    return []
