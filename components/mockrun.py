@@ -178,9 +178,13 @@ def run_program(
     *,
     stack: str = "test",
     preview: bool = False,
+    into: Run | None = None,
 ) -> Run:
-    """Run ``program`` fresh (new event loop, new mocks) with ``config`` (keys ``project:key``)."""
-    run = Run()
+    """Run ``program`` fresh (new event loop, new mocks) with ``config`` (keys ``project:key``).
+
+    ``into`` receives what was registered even when the program raises (to show that nothing was).
+    """
+    run = into if into is not None else Run()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

@@ -29,14 +29,10 @@ def validated(
     values = parse_raw(raw, secret_keys)
     cfg = load(values, project_dir)
 
-    def secret(key: str) -> pulumi.Output[str] | None:
-        text = secret_value(values, key)
-        return None if text is None else pulumi.Output.secret(text)
-
     return cfg, StackSecrets(
-        kubeconfig=secret("kubeconfig"),
-        access_key_id=secret("ossAccessKeyId"),
-        access_key_secret=secret("ossAccessKeySecret"),
+        kubeconfig=secret_value(values, "kubeconfig"),
+        access_key_id=secret_value(values, "ossAccessKeyId"),
+        access_key_secret=secret_value(values, "ossAccessKeySecret"),
     )
 
 

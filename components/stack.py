@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -15,24 +16,23 @@ from components.model_bucket import ModelBucket
 from components.model_volume import AccessKeyCredentials
 
 
+@dataclass(frozen=True)
 class StackSecrets:
-    """Secret config values, each already wrapped as a Pulumi secret."""
+    """Secret config values; :func:`build` wraps each in ``pulumi.Output.secret`` before any use."""
 
-    def __init__(
-        self,
-        kubeconfig: pulumi.Output[str] | None = None,
-        access_key_id: pulumi.Output[str] | None = None,
-        access_key_secret: pulumi.Output[str] | None = None,
-    ) -> None:
-        self.kubeconfig = kubeconfig
-        self.access_key_id = access_key_id
-        self.access_key_secret = access_key_secret
+    kubeconfig: str | None = field(default=None, repr=False)
+    access_key_id: str | None = field(default=None, repr=False)
+    access_key_secret: str | None = field(default=None, repr=False)
 
 
-def kubeconfig_for(cfg: StackConfig, secrets: StackSecrets, provider: alicloud.Provider) -> pulumi.Output[str]:
+def _secret(text: str | None) -> pulumi.Output[str] | None:
+    return None if text is None else pulumi.Output.secret(text)
+
+
+def kubeconfig_for(cfg: StackConfig, kubeconfig: pulumi.Output[str] | None, provider: alicloud.Provider) -> pulumi.Output[str]:
     """The kubeconfig from config, or else the cluster's credential from ACK; a secret either way."""
-    if secrets.kubeconfig is not None:
-        return pulumi.Output.secret(secrets.kubeconfig)
+    if kubeconfig is not None:
+        return kubeconfig
     credential = alicloud.cs.get_cluster_credential_output(
         cluster_id=cfg.cluster_id, opts=pulumi.InvokeOutputOptions(provider=provider)
     )
@@ -42,7 +42,7 @@ def kubeconfig_for(cfg: StackConfig, secrets: StackSecrets, provider: alicloud.P
 def build(cfg: StackConfig, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
     """Register every resource of the stack; return the stack outputs per model."""
     cloud = alicloud.Provider("alicloud", region=cfg.region)
-    cluster = k8s.Provider("ack", kubeconfig=kubeconfig_for(cfg, secrets, cloud))
+    cluster = k8s.Provider("ack", kubeconfig=kubeconfig_for(cfg, _secret(secrets.kubeconfig), cloud))
     providers = pulumi.ResourceOptions(providers=[cloud, cluster])
 
     bucket = ModelBucket("models", {"bucket": cfg.bucket, "create": cfg.create_bucket, "protect": cfg.protect_bucket}, providers)
@@ -50,8 +50,9 @@ def build(cfg: StackConfig, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
 
     access_key: AccessKeyCredentials | None = None
     if cfg.volume_auth == "accessKey":
-        assert secrets.access_key_id is not None and secrets.access_key_secret is not None
-        access_key = {"access_key_id": secrets.access_key_id, "access_key_secret": secrets.access_key_secret}
+        key_id, key_secret = _secret(secrets.access_key_id), _secret(secrets.access_key_secret)
+        assert key_id is not None and key_secret is not None
+        access_key = {"access_key_id": key_id, "access_key_secret": key_secret}
 
     outputs: dict[str, dict[str, Any]] = {}
     for model in cfg.models:
