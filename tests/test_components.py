@@ -1,0 +1,264 @@
+"""Each component on its own, under the mocks, with hand-built arguments."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from components.addons import AckAddons
+from components.config import AddonConfig, ElasticUnit, ModelSource
+from components.elastic_scaling import ElasticScaling
+from components.ingress import ModelIngress
+from components.mockrun import Run, run_program
+from components.model_bucket import ModelBucket
+from components.model_server import ModelServer
+from components.model_store import ModelStore
+from components.model_volume import ModelVolume
+from components.naming import seldon_names
+from components.qps_autoscaler import QpsAutoscaler
+from tests.conftest import ROOT
+
+MODEL_DIR = ROOT / "models" / "fashion-mnist" / "1"
+
+
+def run(build: Callable[[], dict[str, Any]]) -> Run:
+    def program() -> None:
+        for key, value in build().items():
+            pulumi.export(key, value)
+
+    return run_program(program, {})
+
+
+def test_model_bucket_created_private_encrypted_versioned_and_protected() -> None:
+    result = run(lambda: {"bucket": ModelBucket("m", {"bucket": "b-models", "create": True, "protect": True}).bucket})
+    bucket = result.one("alicloud:oss/bucket:Bucket")
+    assert bucket.inputs["bucket"] == "b-models" and bucket.protect
+    assert bucket.inputs["serverSideEncryptionRule"] == {"sseAlgorithm": "AES256"}
+    assert bucket.inputs["versioning"] == {"status": "Enabled"}
+    assert bucket.inputs["forceDestroy"] is False
+    acl = result.one("alicloud:oss/bucketAcl:BucketAcl")
+    assert acl.inputs == {"bucket": "b-models", "acl": "private"} and acl.protect
+    assert result.one("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs["blockPublicAccess"] is True
+    assert result.outputs == {"bucket": "b-models"}
+    assert all(r.parent == result.one("eci-inference:index:ModelBucket").urn for r in result.resources if r.custom)
+
+
+def test_model_bucket_existing_creates_nothing() -> None:
+    result = run(lambda: {"bucket": ModelBucket("m", {"bucket": "given", "create": False, "protect": True}).bucket})
+    assert [r.type for r in result.resources] == ["eci-inference:index:ModelBucket"]
+    assert result.outputs == {"bucket": "given"}
+
+
+def test_model_bucket_unprotected_when_the_stack_says_so() -> None:
+    result = run(lambda: {"bucket": ModelBucket("m", {"bucket": "b-models", "create": True, "protect": False}).bucket})
+    assert not result.one("alicloud:oss/bucket:Bucket").protect
+
+
+def addon(name: str, kind: str, **kw: Any) -> AddonConfig:
+    base: dict[str, Any] = {
+        "enabled": True,
+        "version": None,
+        "chart": name,
+        "repo": "https://charts.example/",
+        "namespace": "kube-system",
+        "values": {},
+    }
+    return AddonConfig(name=name, kind=kind, **{**base, **kw})
+
+
+def test_addons_managed_helm_and_disabled() -> None:
+    addons = [
+        addon("ack-virtual-node", "managed", values={"b": 1, "a": 2}),
+        addon("seldon-core", "helm", chart="seldon-core-operator", version="1.17.1", namespace="seldon-system"),
+        addon("ack-kubernetes-elastic-workload", "helm", enabled=False),
+    ]
+    result = run(lambda: {"installed": AckAddons("a", {"cluster_id": "cabc", "addons": addons}).installed})
+    managed = result.one("alicloud:cs/kubernetesAddon:KubernetesAddon")
+    assert managed.inputs == {"clusterId": "cabc", "name": "ack-virtual-node", "config": '{"a": 2, "b": 1}'}
+    release = result.one("kubernetes:helm.sh/v3:Release")
+    assert release.inputs["chart"] == "seldon-core-operator"
+    assert release.inputs["version"] == "1.17.1"
+    assert release.inputs["namespace"] == "seldon-system"
+    assert release.inputs["repositoryOpts"] == {"repo": "https://charts.example/"}
+    assert result.outputs == {"installed": ["ack-virtual-node", "seldon-core"]}
+
+
+def test_model_store_uploads_each_file_with_its_md5() -> None:
+    source = ModelSource(local_dir=MODEL_DIR, bucket=None, path=None)
+    result = run(
+        lambda: {
+            "uri": ModelStore("s", {"bucket": "bk", "prefix": "p/q", "model": "m", "version": 3, "source": source}).model_uri
+        }
+    )
+    objects = {o.inputs["key"]: o for o in result.of_type("alicloud:oss/bucketObject:BucketObject")}
+    files = sorted(p for p in MODEL_DIR.rglob("*") if p.is_file())
+    assert sorted(objects) == sorted(f"p/q/m/3/{f.relative_to(MODEL_DIR).as_posix()}" for f in files)
+    for f in files:
+        o = objects[f"p/q/m/3/{f.relative_to(MODEL_DIR).as_posix()}"]
+        assert o.inputs["contentMd5"] == base64.b64encode(hashlib.md5(f.read_bytes()).digest()).decode()
+        assert Path(o.inputs["source"]) == f and o.inputs["bucket"] == "bk"
+    assert result.outputs == {"uri": "oss://bk/p/q/m"}
+
+
+def test_model_store_existing_oss_location_uploads_nothing() -> None:
+    source = ModelSource(local_dir=None, bucket="other", path="a/b")
+    result = run(
+        lambda: {"uri": ModelStore("s", {"bucket": "bk", "prefix": "p", "model": "m", "version": 1, "source": source}).model_uri}
+    )
+    assert result.of_type("alicloud:oss/bucketObject:BucketObject") == []
+    assert result.outputs == {"uri": "oss://other/a/b"}
+
+
+def volume_args(**kw: Any) -> Any:
+    args: dict[str, Any] = {"namespace": "ns", "volume_name": "ns-x-model", "claim_name": "x-model", "bucket": "bk",
+                            "endpoint": "oss-cn-beijing-internal.aliyuncs.com", "size": "5Gi", "rrsa_role_name": None, "access_key": None}  # fmt: skip
+    return {**args, **kw}
+
+
+def test_model_volume_with_rrsa_has_no_secret_at_all() -> None:
+    result = run(lambda: {"claim": ModelVolume("v", volume_args(rrsa_role_name="reader")).claim_name})
+    assert result.of_type("kubernetes:core/v1:Secret") == []
+    csi = result.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]["csi"]
+    assert csi["volumeAttributes"] == {"bucket": "bk", "url": "oss-cn-beijing-internal.aliyuncs.com", "path": "/",
+                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other", "authType": "rrsa", "roleName": "reader"}  # fmt: skip
+    assert "nodePublishSecretRef" not in csi
+    assert result.outputs == {"claim": "x-model"}
+
+
+def test_model_volume_with_access_key_uses_a_secret_reference() -> None:
+    def build() -> dict[str, Any]:
+        keys = {"access_key_id": pulumi.Output.secret("id-1"), "access_key_secret": pulumi.Output.secret("sk-2")}
+        return {"claim": ModelVolume("v", volume_args(access_key=keys)).claim_name}
+
+    result = run(build)
+    secret = result.one("kubernetes:core/v1:Secret")
+    assert secret.inputs["stringData"] == {"akId": "id-1", "akSecret": "sk-2"}
+    assert secret.masked["stringData"] == "[secret]"
+    pv = result.one("kubernetes:core/v1:PersistentVolume")
+    assert pv.inputs["spec"]["csi"]["nodePublishSecretRef"] == {"name": "x-model-oss", "namespace": "ns"}
+    assert "id-1" not in str(pv.inputs) and "sk-2" not in str(pv.inputs)
+    pvc = result.one("kubernetes:core/v1:PersistentVolumeClaim")
+    assert pvc.inputs["spec"]["volumeName"] == "ns-x-model" and pvc.inputs["spec"]["storageClassName"] == ""
+
+
+def server_args(**kw: Any) -> Any:
+    args: dict[str, Any] = {"namespace": "ns", "deployment_name": "sd", "predictor_name": "pred", "model_name": "mnist",
+                            "model_base_path": "m/mnist", "claim_name": "c", "proxy_image": "proxy:1", "serving_image": "tfs:2-gpu",
+                            "gpu": 2, "cpu": "4", "memory": "8Gi", "proxy_cpu": "0.5", "proxy_memory": "256Mi", "replicas": 1,
+                            "depends_on": []}  # fmt: skip
+    return {**args, **kw}
+
+
+def test_model_server_derives_the_operator_names() -> None:
+    def build() -> dict[str, Any]:
+        s = ModelServer("srv", server_args())
+        return {"deployment": s.deployment_name, "service": s.service_name, "port": s.http_port}
+
+    result = run(build)
+    assert result.outputs == {"deployment": "sd-pred-0-tfserving-proxy-tfserving-gpu", "service": "sd-pred", "port": 8000}
+    spec = result.one("kubernetes:machinelearning.seldon.io/v1:SeldonDeployment").inputs["spec"]
+    pod = spec["predictors"][0]["componentSpecs"][0]["spec"]
+    gpu = pod["containers"][1]["resources"]
+    assert gpu["requests"]["nvidia.com/gpu"] == gpu["limits"]["nvidia.com/gpu"] == "2"
+    assert "--model_base_path=/mnt/m/mnist" in pod["containers"][1]["args"]
+    assert pod["volumes"] == [{"name": "model-storage", "persistentVolumeClaim": {"claimName": "c", "readOnly": True}}]
+    params = {p["name"]: p["value"] for p in spec["predictors"][0]["graph"]["parameters"]}
+    assert params == {"rest_endpoint": "http://127.0.0.1:8501", "model_name": "mnist", "signature_name": "serving_default"}
+
+
+def test_seldon_names_hash_past_63_characters() -> None:
+    long = seldon_names("a" * 40, "predictor", ["tfserving-proxy", "tfserving-gpu"])
+    assert (
+        long.deployment == "seldon-" + hashlib.md5(("a" * 40 + "-predictor-0-tfserving-proxy-tfserving-gpu").encode()).hexdigest()
+    )
+    assert long.service == "a" * 40 + "-predictor"
+    assert seldon_names("a" * 60, "predictor", []).service.startswith("seldon-")
+
+
+def test_elastic_scaling_units_in_order_with_spot_annotations() -> None:
+    units = [
+        ElasticUnit("od", ("ecs.gn6i-c4g1.xlarge", "ecs.gn6i-c8g1.2xlarge"), 1, 3),
+        ElasticUnit("spot", ("ecs.gn6i-c4g1.xlarge",), 0, 10, "SpotWithPriceLimit", 2.5),
+    ]
+
+    def build() -> dict[str, Any]:
+        e = ElasticScaling("e", {"namespace": "ns", "workload_name": "w", "source_deployment": "d", "source_min": 0,
+                                 "source_max": 1, "replicas": 1, "units": units, "depends_on": []})  # fmt: skip
+        return {"name": e.workload_name, "kind": e.kind}
+
+    result = run(build)
+    ew = result.one("kubernetes:autoscaling.alibabacloud.com/v1beta1:ElasticWorkload")
+    assert ew.ignore_changes == ["spec.replicas"]
+    spec = ew.inputs["spec"]
+    assert spec["sourceTarget"] == {"name": "d", "kind": "Deployment", "apiVersion": "apps/v1", "min": 0, "max": 1}
+    assert [u["name"] for u in spec["elasticUnit"]] == ["od", "spot"]
+    assert spec["elasticUnit"][0]["annotations"] == {
+        "virtual-kubelet": "true",
+        "k8s.aliyun.com/eci-use-specs": "ecs.gn6i-c4g1.xlarge,ecs.gn6i-c8g1.2xlarge",
+    }
+    assert spec["elasticUnit"][1]["annotations"]["k8s.aliyun.com/eci-spot-strategy"] == "SpotWithPriceLimit"
+    assert spec["elasticUnit"][1]["annotations"]["k8s.aliyun.com/eci-spot-price-limit"] == "2.5"
+    assert all(u["nodeSelector"] == {"type": "virtual-kubelet"} for u in spec["elasticUnit"])
+    assert result.outputs == {"name": "w", "kind": "ElasticWorkload"}
+
+
+def test_qps_autoscaler_metric_and_behavior() -> None:
+    def build() -> dict[str, Any]:
+        a = QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
+                                "sls_project": "proj", "sls_logstore": "store", "route": "ns-svc-8000", "min_replicas": 2,
+                                "max_replicas": 9, "target_qps": 7, "scale_up_stabilization_seconds": 0,
+                                "scale_down_stabilization_seconds": 120, "depends_on": []})  # fmt: skip
+        return {"hpa": a.hpa_name}
+
+    result = run(build)
+    spec = result.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 9)
+    external = spec["metrics"][0]["external"]
+    assert external["metric"] == {
+        "name": "sls_ingress_qps",
+        "selector": {"matchLabels": {"sls.project": "proj", "sls.logstore": "store", "sls.ingress.route": "ns-svc-8000"}},
+    }
+    assert external["target"] == {"type": "AverageValue", "averageValue": "7"}
+    assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 120
+    assert result.outputs == {"hpa": "h"}
+
+
+def test_ingress_tls_urls_and_route() -> None:
+    def build() -> dict[str, Any]:
+        i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
+                               "service_port": 8000, "ingress_class": "nginx", "tls_secret": "x-tls"})  # fmt: skip
+        return {"url": i.prediction_url, "route": i.route}
+
+    result = run(build)
+    spec = result.one("kubernetes:networking.k8s.io/v1:Ingress").inputs["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    assert spec["tls"] == [{"hosts": ["x.example.com"], "secretName": "x-tls"}]
+    assert result.outputs == {"url": "https://x.example.com/api/v1.0/predictions", "route": "ns-svc-8000"}
+
+
+def test_ingress_without_tls_is_plain_http() -> None:
+    def build() -> dict[str, Any]:
+        i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
+                               "service_port": 8000, "ingress_class": None, "tls_secret": None})  # fmt: skip
+        return {"url": i.endpoint_url}
+
+    result = run(build)
+    assert "tls" not in result.one("kubernetes:networking.k8s.io/v1:Ingress").inputs["spec"]
+    assert result.outputs == {"url": "http://x.example.com"}
+
+
+def test_every_child_is_parented_to_its_component(dev_run: Run) -> None:
+    components = {r.urn: r for r in dev_run.resources if r.type.startswith("eci-inference:index:")}
+    for r in dev_run.resources:
+        if r.type.startswith("pulumi:providers:"):
+            continue
+        if r.custom:
+            assert r.parent in components, f"{r.urn} has no component parent"
+        component = components.get(r.parent)
+        if component is not None:
+            assert r.name.startswith(component.name + "-"), f"{r.name} is not named after {component.name}"

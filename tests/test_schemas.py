@@ -1,0 +1,77 @@
+"""Every Kubernetes object the program registers, validated offline against real schemas."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.mockrun import Run
+from components.validate import CRD_SCHEMA_FILES, KUBERNETES_VERSION, SchemasMissing, validate_object
+
+
+def test_every_object_of_every_stack_is_valid(stack_run: Run, schemas_dir: Path) -> None:
+    objects = stack_run.kubernetes_objects()
+    kinds = {o["kind"] for o in objects}
+    assert {"PersistentVolume", "PersistentVolumeClaim", "SeldonDeployment", "ElasticWorkload",
+            "HorizontalPodAutoscaler", "Ingress"} <= kinds  # fmt: skip
+    problems = [p for o in objects for p in validate_object(o, schemas_dir)]
+    assert problems == []
+
+
+def test_the_validator_targets_what_ack_ships() -> None:
+    assert KUBERNETES_VERSION.startswith("1.34")
+
+
+def _object(run: Run, kind: str) -> dict[str, Any]:
+    return copy.deepcopy(next(o for o in run.kubernetes_objects() if o["kind"] == kind))
+
+
+def test_built_in_schema_catches_a_wrong_field_and_a_wrong_type(dev_run: Run, schemas_dir: Path) -> None:
+    pv = _object(dev_run, "PersistentVolume")
+    pv["spec"]["persistentVolumeReclaimPolicyy"] = "Retain"
+    assert any("persistentVolumeReclaimPolicyy" in p for p in validate_object(pv, schemas_dir))
+    hpa = _object(dev_run, "HorizontalPodAutoscaler")
+    hpa["spec"]["maxReplicas"] = "ten"
+    assert any("maxReplicas" in p for p in validate_object(hpa, schemas_dir))
+
+
+def test_removed_api_versions_are_reported(dev_run: Run, schemas_dir: Path) -> None:
+    hpa = _object(dev_run, "HorizontalPodAutoscaler")
+    hpa["apiVersion"] = "autoscaling/v2beta1"
+    assert validate_object(hpa, schemas_dir) == [
+        "HorizontalPodAutoscaler/fashion-mnist-eci-hpa: autoscaling/v2beta1 HorizontalPodAutoscaler does not exist in Kubernetes 1.34.0"
+    ]
+
+
+def test_crd_schemas_catch_wrong_types_and_unlisted_fields(dev_run: Run, schemas_dir: Path) -> None:
+    ew = _object(dev_run, "ElasticWorkload")
+    ew["spec"]["elasticUnit"][0]["max"] = -1
+    ew["spec"]["sourceTarget"]["replicas"] = 1
+    problems = validate_object(ew, schemas_dir)
+    assert any("elasticUnit.0.max" in p and "minimum" in p for p in problems), problems
+    assert any("sourceTarget" in p and "replicas" in p for p in problems), problems
+
+    sdep = _object(dev_run, "SeldonDeployment")
+    sdep["spec"]["predictors"][0]["graph"]["endpoint"]["typ"] = "REST"
+    sdep["spec"]["predictors"][0]["replicas"] = "one"
+    problems = validate_object(sdep, schemas_dir)
+    assert any("graph.endpoint.typ: field not in the schema" in p for p in problems), problems
+    assert any("predictors.0.replicas" in p for p in problems), problems
+
+
+def test_unknown_custom_resources_are_not_waved_through(schemas_dir: Path) -> None:
+    obj = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert validate_object(obj, schemas_dir) == ["Widget/w: no schema for custom resource example.com/v1 Widget"]
+
+
+def test_missing_schema_folder_is_a_clear_error(dev_run: Run, tmp_path: Path) -> None:
+    with pytest.raises(SchemasMissing, match=r"shared/schemas must sit beside the repository"):
+        validate_object(_object(dev_run, "ElasticWorkload"), tmp_path)
+
+
+def test_both_crd_schemas_are_present(schemas_dir: Path) -> None:
+    for filename in CRD_SCHEMA_FILES.values():
+        assert (schemas_dir / filename).is_file(), filename
