@@ -14,10 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from components.schedule import ScheduleError, to_controller_zone
+
 PROJECT = "eci-inference"
 """The Pulumi project name; config keys are namespaced by it (``eci-inference:clusterId``)."""
 
 SPOT_STRATEGIES = ("SpotAsPriceGo", "SpotWithPriceLimit")
+SCALING_MODES = ("elasticWorkload", "resourcePolicy")
+UNIT_RESOURCES = ("eci", "ecs")
+SPOT_NOTICE_SECONDS = 180
+"""ECI raises SpotToBeReleased about three minutes before it reclaims a spot instance."""
 VOLUME_AUTH_MODES = ("rrsa", "accessKey")
 ADDON_KINDS = ("managed", "helm")
 ACK_CATALOG_REPO = "https://aliacs-app-catalog.oss-cn-hangzhou.aliyuncs.com/charts-incubator/"
@@ -54,10 +60,38 @@ class ElasticUnit:
     max: int
     spot_strategy: str | None = None
     price_limit: float | None = None
+    resource: str = "eci"
+    node_pool_id: str | None = None
 
     @property
     def is_spot(self) -> bool:
         return self.spot_strategy is not None
+
+    @property
+    def is_eci(self) -> bool:
+        return self.resource == "eci"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A CronHPA job: from ``cron`` on, the HPA keeps at least ``min_replicas``."""
+
+    name: str
+    cron: str
+    """Six-field expression in the controller's time zone (what the CronHPA gets)."""
+    written: str
+    """The expression as written in config, in ``time_zone``."""
+    time_zone: str
+    min_replicas: int
+
+
+@dataclass(frozen=True)
+class ImageCacheConfig:
+    """An ECI ImageCache holding the serving images, so a scale-out does not pull them from the registry."""
+
+    images: tuple[str, ...]
+    size_gib: int
+    retention_days: int | None
 
 
 @dataclass(frozen=True)
@@ -98,6 +132,14 @@ class ModelConfig:
     tls_secret: str | None
     volume_size: str
     former_names: tuple[str, ...]
+    schedules: tuple[Schedule, ...] = ()
+    termination_grace_seconds: int = 30
+    pre_stop_seconds: int = 10
+    pdb_max_unavailable: int | None = 1
+    pdb_min_available: int | None = None
+    spot_protection_hours: int = 1
+    spot_graceful_eviction: bool = True
+    image_cache: ImageCacheConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +176,8 @@ class StackConfig:
     ingress_class: str | None
     addons: tuple[AddonConfig, ...]
     models: tuple[ModelConfig, ...]
+    scaling_mode: str = "elasticWorkload"
+    cron_controller_time_zone: str = "UTC"
     secret_keys: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -173,6 +217,14 @@ TOP_LEVEL_KEYS: dict[str, KeySpec] = {
     "slsProject": KeySpec("string", "Log project holding the ingress logs; default k8s-log-<clusterId>."),
     "slsLogstore": KeySpec("string", "Logstore of the ingress access logs.", default="nginx-ingress"),
     "ingressClass": KeySpec("string", "IngressClass of the Ingress objects.", default="nginx"),
+    "scalingMode": KeySpec(
+        "string",
+        "elasticWorkload (an ElasticWorkload over the Seldon Deployment) or resourcePolicy (ACK's ResourcePolicy scheduling).",
+        default="elasticWorkload",
+    ),
+    "cronControllerTimeZone": KeySpec(
+        "string", "Time zone ack-kubernetes-cronhpa-controller runs in; schedules are translated into it.", default="UTC"
+    ),
     "addons": KeySpec("object", "Per add-on overrides: {<add-on>: {enabled, kind, version, chart, repo, namespace, values}}."),
     "models": KeySpec("object", "The served models: a list of model objects (see README).", required=True),
 }
@@ -204,12 +256,22 @@ MODEL_KEYS: dict[str, Any] = {
     "tlsSecret": None,
     "volumeSize": "5Gi",
     "formerNames": [],
+    "schedules": [],
+    "terminationGracePeriodSeconds": 30,
+    "preStopSeconds": 10,
+    "pdbMaxUnavailable": None,
+    "pdbMinAvailable": None,
+    "spotProtectionHours": 1,
+    "spotGracefulEviction": True,
+    "imageCache": None,
 }
 """Keys of one entry of ``models`` with their defaults (``None``: required or optional without default)."""
 
 MODEL_REQUIRED = ("name", "source", "units")
-UNIT_KEYS = ("name", "specs", "min", "max", "spotStrategy", "priceLimit")
-UNIT_REQUIRED = ("name", "specs", "min", "max")
+UNIT_KEYS = ("name", "resource", "specs", "nodePoolId", "min", "max", "spotStrategy", "priceLimit")
+UNIT_REQUIRED = ("name", "min", "max")
+SCHEDULE_KEYS = ("name", "cron", "timeZone", "minReplicas")
+IMAGE_CACHE_KEYS = ("images", "sizeGiB", "retentionDays")
 ADDON_KEYS = ("enabled", "kind", "version", "chart", "repo", "namespace", "values")
 
 DEFAULT_ADDONS: dict[str, dict[str, Any]] = {
@@ -224,6 +286,7 @@ DEFAULT_ADDONS: dict[str, dict[str, Any]] = {
     },
     "ack-kubernetes-elastic-workload": {"kind": "helm", "namespace": "kube-system"},
     "ack-alibaba-cloud-metrics-adapter": {"kind": "helm", "version": "1.3.3", "namespace": "kube-system"},
+    "ack-kubernetes-cronhpa-controller": {"kind": "managed", "namespace": "kube-system"},
 }
 """The add-ons the recipe needs: ack-virtual-node is an ACK managed add-on; elastic-workload and the metrics adapter
 are charts of ACK's catalog; Seldon Core v1 is the operator chart whose CRD ``../shared/schemas`` holds."""
@@ -426,8 +489,22 @@ def load(values: Mapping[str, Any], project_dir: Path) -> StackConfig:
     )
     ingress_class = opt_string("ingressClass", pattern=_DNS_LABEL, allowed="must be a DNS label")
 
-    addons = _read_addons(r, top("addons"))
-    models = _read_models(r, values.get("models"), project_dir)
+    scaling_mode = opt_string("scalingMode", choices=SCALING_MODES)
+    cron_zone = opt_string("cronControllerTimeZone")
+    if cron_zone is not None:
+        try:
+            to_controller_zone("0 0 * * *", cron_zone, cron_zone)
+        except ScheduleError as error:
+            r.problem(f"{PROJECT}:cronControllerTimeZone", cron_zone, str(error))
+            cron_zone = None
+    context = _ModelContext(project_dir=project_dir, scaling_mode=scaling_mode, cron_zone=cron_zone)
+    models = _read_models(r, values.get("models"), context)
+    needed = {"ack-virtual-node", "seldon-core", "ack-alibaba-cloud-metrics-adapter"}
+    if scaling_mode == "elasticWorkload":
+        needed.add("ack-kubernetes-elastic-workload")
+    if any(m.schedules for m in models):
+        needed.add("ack-kubernetes-cronhpa-controller")
+    addons = _read_addons(r, top("addons"), needed)
 
     if r.problems:
         raise ConfigError(r.problems)
@@ -449,6 +526,8 @@ def load(values: Mapping[str, Any], project_dir: Path) -> StackConfig:
         ingress_class=ingress_class,
         addons=addons,
         models=models,
+        scaling_mode=_or(scaling_mode, "elasticWorkload"),
+        cron_controller_time_zone=_or(cron_zone, "UTC"),
         secret_keys=frozenset(k for k, v in values.items() if isinstance(v, _Secret)),
     )
 
@@ -459,7 +538,8 @@ def secret_value(values: Mapping[str, Any], key: str) -> str | None:
     return value.value if isinstance(value, _Secret) else None
 
 
-def _read_addons(r: _Reader, raw: Any) -> tuple[AddonConfig, ...]:
+def _read_addons(r: _Reader, raw: Any, needed: set[str]) -> tuple[AddonConfig, ...]:
+    """Every add-on; the ones this stack's mode and schedules do not use are disabled."""
     overrides: Mapping[str, Any] = {}
     if raw is not None:
         overrides = r.mapping(f"{PROJECT}:addons", raw) or {}
@@ -479,6 +559,10 @@ def _read_addons(r: _Reader, raw: Any) -> tuple[AddonConfig, ...]:
         r.keys(key, given, ADDON_KEYS, ())
         merged = {**defaults, **given}
         enabled = r.boolean(f"{key}.enabled", merged.get("enabled", True))
+        if name not in needed:
+            if given.get("enabled") is True:
+                r.problem(f"{key}.enabled", True, "this add-on is not used by this stack's scalingMode and schedules")
+            enabled = False
         kind = r.string(f"{key}.kind", merged.get("kind"), choices=ADDON_KINDS)
         version = None if merged.get("version") is None else r.string(f"{key}.version", str(merged["version"]))
         chart = r.string(f"{key}.chart", merged.get("chart", name))
@@ -548,9 +632,83 @@ def _read_unit(r: _Reader, key: str, raw: Mapping[str, Any]) -> ElasticUnit | No
         r.problem(f"{key}.priceLimit", raw.get("priceLimit"), "a price limit needs spotStrategy: SpotWithPriceLimit")
     if strategy == "SpotWithPriceLimit" and raw.get("priceLimit") is None:
         r.missing(f"{key}.priceLimit", "spotStrategy SpotWithPriceLimit needs the hourly price limit")
-    if name is None or lo is None or hi is None or not specs:
+    resource = r.string(f"{key}.resource", raw.get("resource", "eci"), choices=UNIT_RESOURCES)
+    pool = None
+    if resource == "ecs":
+        if raw.get("nodePoolId") is None:
+            r.missing(f"{key}.nodePoolId", "an ecs unit places pods on the node pool with this id")
+        else:
+            pool = r.string(
+                f"{key}.nodePoolId",
+                raw["nodePoolId"],
+                pattern=re.compile(r"^np[0-9a-z]+$"),
+                allowed="must be a node pool id (np...)",
+            )
+        for extra in ("specs", "spotStrategy", "priceLimit"):
+            if raw.get(extra) is not None:
+                r.problem(f"{key}.{extra}", raw[extra], "only an eci unit takes ECI instance types and spot settings")
+    elif resource == "eci":
+        if raw.get("specs") is None:
+            r.missing(f"{key}.specs", "an eci unit names its ECI instance types")
+        if raw.get("nodePoolId") is not None:
+            r.problem(f"{key}.nodePoolId", raw["nodePoolId"], "only an ecs unit runs on a node pool")
+    if name is None or lo is None or hi is None or resource is None or (resource == "eci" and not specs):
         return None
-    return ElasticUnit(name=name, specs=tuple(specs), min=lo, max=hi, spot_strategy=strategy, price_limit=price)
+    if resource == "ecs" and pool is None:
+        return None
+    return ElasticUnit(
+        name=name, specs=tuple(specs), min=lo, max=hi, spot_strategy=strategy, price_limit=price, resource=resource,
+        node_pool_id=pool,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _ModelContext:
+    project_dir: Path
+    scaling_mode: str | None
+    cron_zone: str | None
+
+
+def _read_schedule(r: _Reader, key: str, raw: Mapping[str, Any], cron_zone: str | None) -> Schedule | None:
+    r.keys(key, raw, SCHEDULE_KEYS, ("name", "cron", "minReplicas"))
+    name = None if raw.get("name") is None else r.label(f"{key}.name", raw["name"])
+    minimum = None if raw.get("minReplicas") is None else r.integer(f"{key}.minReplicas", raw["minReplicas"], minimum=1)
+    time_zone = r.string(f"{key}.timeZone", raw.get("timeZone", "UTC"))
+    written = None if raw.get("cron") is None else r.string(f"{key}.cron", raw["cron"])
+    cron = None
+    if written is not None and time_zone is not None:
+        try:
+            cron = to_controller_zone(written, time_zone, cron_zone or time_zone)
+        except ScheduleError as error:
+            bad_zone = "time zone" in str(error) and time_zone in str(error) and written not in str(error)
+            r.problem(f"{key}.timeZone" if bad_zone else f"{key}.cron", time_zone if bad_zone else written, str(error))
+    if name is None or minimum is None or cron is None or written is None or time_zone is None:
+        return None
+    return Schedule(name=name, cron=cron, written=written, time_zone=time_zone, min_replicas=minimum)
+
+
+def _read_image_cache(r: _Reader, key: str, raw: Any, used_images: set[str]) -> ImageCacheConfig | None:
+    mapping = r.mapping(key, raw)
+    if mapping is None:
+        return None
+    r.keys(key, mapping, IMAGE_CACHE_KEYS, ("images",))
+    images: list[str] = []
+    listed = mapping.get("images")
+    if listed is not None and (not isinstance(listed, list) or not listed):
+        r.problem(f"{key}.images", listed, "must list the container images to cache")
+    for i, image in enumerate(listed if isinstance(listed, list) else []):
+        ok = r.image(f"{key}.images[{i}]", image)
+        if ok is not None and ok not in used_images:
+            r.problem(f"{key}.images[{i}]", ok, f"no container of this model uses it; used: {', '.join(sorted(used_images))}")
+        elif ok is not None:
+            images.append(ok)
+    size = r.integer(f"{key}.sizeGiB", mapping.get("sizeGiB", 40), minimum=20)
+    days = (
+        None if mapping.get("retentionDays") is None else r.integer(f"{key}.retentionDays", mapping["retentionDays"], minimum=1)
+    )
+    if not images or size is None:
+        return None
+    return ImageCacheConfig(images=tuple(images), size_gib=size, retention_days=days)
 
 
 def _read_source(r: _Reader, key: str, raw: Any, project_dir: Path) -> ModelSource | None:
@@ -573,7 +731,7 @@ def _read_source(r: _Reader, key: str, raw: Any, project_dir: Path) -> ModelSour
     return ModelSource(local_dir=path, bucket=None, path=None)
 
 
-def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], project_dir: Path) -> ModelConfig | None:
+def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], context: _ModelContext) -> ModelConfig | None:
     r.keys(key, raw, list(MODEL_KEYS), MODEL_REQUIRED)
 
     def get(k: str) -> Any:
@@ -582,7 +740,7 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], project_dir: Path)
     name = None if raw.get("name") is None else r.label(f"{key}.name", raw["name"])
     deployment_name = r.label(f"{key}.deploymentName", get("deploymentName") or name or "x")
     version = r.integer(f"{key}.version", get("version"), minimum=1)
-    source = None if raw.get("source") is None else _read_source(r, f"{key}.source", raw["source"], project_dir)
+    source = None if raw.get("source") is None else _read_source(r, f"{key}.source", raw["source"], context.project_dir)
     predictor = r.label(f"{key}.predictorName", get("predictorName"))
     proxy_image = r.image(f"{key}.proxyImage", get("proxyImage"))
     serving_image = r.image(f"{key}.servingImage", get("servingImage"))
@@ -619,11 +777,59 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], project_dir: Path)
     else:
         former = [n for i, n in enumerate(former_raw) if r.label(f"{key}.formerNames[{i}]", n)]
 
+    if context.scaling_mode == "resourcePolicy" and units and not any(u.is_eci for u in units):
+        r.problem(f"{key}.units", [u.name for u in units], "resourcePolicy mode needs at least one eci unit")
+    if context.scaling_mode == "resourcePolicy":
+        for i, unit in enumerate(units):
+            if unit.min > 0:
+                r.problem(f"{key}.units[{i}].min", unit.min, "a ResourcePolicy unit has only a maximum; set min to 0")
+    schedules: list[Schedule] = []
+    if get("schedules"):
+        schedules = _read_list(r, f"{key}.schedules", get("schedules"), lambda k, m: _read_schedule(r, k, m, context.cron_zone))
+        for i, schedule in enumerate(schedules):
+            if max_replicas is not None and schedule.min_replicas > max_replicas:
+                r.problem(
+                    f"{key}.schedules[{i}].minReplicas", schedule.min_replicas, f"must not exceed maxReplicas = {max_replicas}"
+                )
+        if len({s.name for s in schedules}) != len(schedules):
+            r.problem(f"{key}.schedules", [s.name for s in schedules], "schedule names must be unique within a model")
+    grace = r.integer(f"{key}.terminationGracePeriodSeconds", get("terminationGracePeriodSeconds"), minimum=1)
+    pre_stop = r.integer(f"{key}.preStopSeconds", get("preStopSeconds"), minimum=0)
+    if grace is not None and pre_stop is not None and pre_stop >= grace:
+        r.problem(f"{key}.preStopSeconds", pre_stop, f"must be shorter than terminationGracePeriodSeconds = {grace}")
+    if grace is not None and grace > SPOT_NOTICE_SECONDS and any(u.is_spot for u in units):
+        r.problem(
+            f"{key}.terminationGracePeriodSeconds", grace,
+            f"spot pods get about {SPOT_NOTICE_SECONDS} s notice before ECI reclaims them; use at most {SPOT_NOTICE_SECONDS}",
+        )  # fmt: skip
+    pdb_max = (
+        None if get("pdbMaxUnavailable") is None else r.integer(f"{key}.pdbMaxUnavailable", get("pdbMaxUnavailable"), minimum=1)
+    )
+    pdb_min = None if get("pdbMinAvailable") is None else r.integer(f"{key}.pdbMinAvailable", get("pdbMinAvailable"), minimum=0)
+    if get("pdbMaxUnavailable") is not None and get("pdbMinAvailable") is not None:
+        r.problem(f"{key}.pdbMinAvailable", get("pdbMinAvailable"), "set either pdbMinAvailable or pdbMaxUnavailable, not both")
+    if pdb_min is not None and max_replicas is not None and pdb_min >= max_replicas:
+        r.problem(
+            f"{key}.pdbMinAvailable", pdb_min,
+            f"must be below maxReplicas = {max_replicas}, or the budget blocks every eviction (spot reclaims included)",
+        )  # fmt: skip
+    if pdb_min is None and pdb_max is None:
+        pdb_max = 1
+    protection = r.integer(f"{key}.spotProtectionHours", get("spotProtectionHours"), minimum=0)
+    if protection is not None and protection > 1:
+        r.problem(f"{key}.spotProtectionHours", protection, "ECI offers a protection period of 0 or 1 hour")
+    graceful = r.boolean(f"{key}.spotGracefulEviction", get("spotGracefulEviction"))
+    image_cache = None
+    if get("imageCache") is not None:
+        used = {i for i in (proxy_image, serving_image) if i is not None}
+        image_cache = _read_image_cache(r, f"{key}.imageCache", get("imageCache"), used)
+
     required = (name, deployment_name, version, source, predictor, proxy_image, serving_image, gpu, cpu, memory,
                 proxy_cpu, proxy_memory, replicas, source_min, source_max, min_replicas, max_replicas, target_qps,
-                up, down, volume_size)  # fmt: skip
+                up, down, volume_size, grace, pre_stop, protection, graceful)  # fmt: skip
     if any(v is None for v in required) or not units:
         return None
+    assert grace is not None and pre_stop is not None and protection is not None and graceful is not None
     assert name and deployment_name and version and source and predictor and proxy_image and serving_image
     assert gpu and cpu and memory and proxy_cpu and proxy_memory and replicas and min_replicas and max_replicas
     assert target_qps and volume_size and source_min is not None and source_max is not None
@@ -634,14 +840,17 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], project_dir: Path)
         proxy_memory=proxy_memory, replicas=replicas, source_min=source_min, source_max=source_max,
         units=tuple(units), min_replicas=min_replicas, max_replicas=max_replicas, target_qps=target_qps,
         scale_up_stabilization_seconds=up, scale_down_stabilization_seconds=down, host=host, tls_secret=tls,
-        volume_size=volume_size, former_names=tuple(former),
+        volume_size=volume_size, former_names=tuple(former), schedules=tuple(schedules),
+        termination_grace_seconds=grace, pre_stop_seconds=pre_stop, pdb_max_unavailable=pdb_max,
+        pdb_min_available=pdb_min, spot_protection_hours=protection, spot_graceful_eviction=graceful,
+        image_cache=image_cache,
     )  # fmt: skip
 
 
-def _read_models(r: _Reader, raw: Any, project_dir: Path) -> tuple[ModelConfig, ...]:
+def _read_models(r: _Reader, raw: Any, context: _ModelContext) -> tuple[ModelConfig, ...]:
     if raw is None:
         return ()
-    models = _read_list(r, f"{PROJECT}:models", raw, lambda k, m: _read_model(r, k, m, project_dir))
+    models = _read_list(r, f"{PROJECT}:models", raw, lambda k, m: _read_model(r, k, m, context))
     for attr in ("name", "deployment_name"):
         seen: set[str] = set()
         for i, model in enumerate(models):

@@ -9,15 +9,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import ElasticUnit
+from components.units import PodPolicy, node_selector, pod_annotations, tolerations
 
 EW_API_VERSION = "autoscaling.alibabacloud.com/v1beta1"
 EW_KIND = "ElasticWorkload"
-VIRTUAL_KUBELET_SELECTOR = {"type": "virtual-kubelet"}
-VIRTUAL_KUBELET_TOLERATION = {"key": "virtual-kubelet.io/provider", "operator": "Exists"}
-VIRTUAL_KUBELET_ANNOTATION = "virtual-kubelet"
-ECI_USE_SPECS = "k8s.aliyun.com/eci-use-specs"
-ECI_SPOT_STRATEGY = "k8s.aliyun.com/eci-spot-strategy"
-ECI_SPOT_PRICE_LIMIT = "k8s.aliyun.com/eci-spot-price-limit"
 
 
 class ElasticScalingArgs(TypedDict):
@@ -37,25 +32,23 @@ class ElasticScalingArgs(TypedDict):
     """Initial total replicas; the HPA owns the count afterwards."""
     units: Sequence[ElasticUnit]
     """Ordered units: pods go to the first with room."""
+    pod_policy: PodPolicy
+    """Spot protection, graceful eviction and image cache settings of the model's ECI pods."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the elastic-workload controller and the virtual node."""
 
 
-def unit_spec(unit: ElasticUnit) -> dict[str, Any]:
-    """One ``elasticUnit`` entry: an ECI unit on the virtual node, on-demand or spot."""
-    annotations = {VIRTUAL_KUBELET_ANNOTATION: "true", ECI_USE_SPECS: ",".join(unit.specs)}
-    if unit.spot_strategy is not None:
-        annotations[ECI_SPOT_STRATEGY] = unit.spot_strategy
-    if unit.price_limit is not None:
-        annotations[ECI_SPOT_PRICE_LIMIT] = f"{unit.price_limit:g}"
-    return {
-        "name": unit.name,
-        "annotations": annotations,
-        "nodeSelector": dict(VIRTUAL_KUBELET_SELECTOR),
-        "tolerations": [dict(VIRTUAL_KUBELET_TOLERATION)],
-        "min": unit.min,
-        "max": unit.max,
-    }
+def unit_spec(unit: ElasticUnit, policy: PodPolicy) -> dict[str, Any]:
+    """One ``elasticUnit`` entry: an ECI unit on the virtual node (on-demand or spot) or an ECS node pool."""
+    spec: dict[str, Any] = {"name": unit.name}
+    annotations = pod_annotations(unit, policy)
+    if annotations:
+        spec["annotations"] = annotations
+    spec["nodeSelector"] = node_selector(unit)
+    if tolerations(unit):
+        spec["tolerations"] = tolerations(unit)
+    spec.update({"min": unit.min, "max": unit.max})
+    return spec
 
 
 class ElasticScaling(pulumi.ComponentResource):
@@ -91,7 +84,7 @@ class ElasticScaling(pulumi.ComponentResource):
                     "max": args["source_max"],
                 },
                 "replicas": args["replicas"],
-                "elasticUnit": [unit_spec(u) for u in args["units"]],
+                "elasticUnit": [unit_spec(u, args["pod_policy"]) for u in args["units"]],
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args["depends_on"]), ignore_changes=["spec.replicas"]),
         )

@@ -8,18 +8,24 @@ import pulumi
 
 from components.addons import AckAddons
 from components.config import ModelConfig
+from components.disruption_budget import PredictorDisruptionBudget
 from components.elastic_scaling import ElasticScaling
+from components.image_cache import ModelImageCache
 from components.ingress import ModelIngress
 from components.model_server import ModelServer
 from components.model_store import ModelStore
 from components.model_volume import AccessKeyCredentials, ModelVolume
 from components.naming import ack_test_domain
-from components.qps_autoscaler import QpsAutoscaler
+from components.qps_autoscaler import QpsAutoscaler, ScaleTarget
+from components.resource_policy import ResourcePolicyScaling
+from components.scheduled_scaling import ScheduledScaling
+from components.units import PodPolicy
 
 SELDON = "seldon-core"
 VIRTUAL_NODE = "ack-virtual-node"
 ELASTIC_WORKLOAD = "ack-kubernetes-elastic-workload"
 METRICS_ADAPTER = "ack-alibaba-cloud-metrics-adapter"
+CRONHPA = "ack-kubernetes-cronhpa-controller"
 
 
 class InferenceServiceArgs(TypedDict):
@@ -49,16 +55,19 @@ class InferenceServiceArgs(TypedDict):
     """Logstore of the ingress logs."""
     ingress_class: str | None
     """IngressClass of the Ingress."""
+    scaling_mode: str
+    """``elasticWorkload`` or ``resourcePolicy``."""
     addons: AckAddons
     """The stack's add-ons, for dependencies."""
 
 
 class InferenceService(pulumi.ComponentResource):
-    """Composes ModelStore, ModelVolume, ModelServer, ModelIngress, ElasticScaling and QpsAutoscaler.
+    """Composes the model's store, volume, server, route, budget, scaling and autoscaler components.
 
-    Every cross-reference flows from its owner: the ElasticWorkload's source is the Deployment name the
-    ModelServer derives, the HPA targets the ElasticWorkload, and the HPA's route label comes from the
-    Ingress backend.
+    Every cross-reference flows from its owner: the ElasticWorkload's source (or the HPA's target, in
+    resourcePolicy mode) is the Deployment name the ModelServer derives, the HPA targets the
+    ElasticWorkload, the HPA's route label comes from the Ingress backend, and the PDB and ResourcePolicy
+    select the pod labels the ModelServer sets.
     """
 
     endpoint_url: pulumi.Output[str]
@@ -73,8 +82,12 @@ class InferenceService(pulumi.ComponentResource):
     """``oss://`` URI of the model base directory."""
     hpa_name: pulumi.Output[str]
     """Name of the HPA."""
-    elastic_workload_name: pulumi.Output[str]
-    """Name of the ElasticWorkload."""
+    elastic_workload_name: pulumi.Output[str] | None
+    """Name of the ElasticWorkload (elasticWorkload mode)."""
+    resource_policy_name: pulumi.Output[str] | None
+    """Name of the ResourcePolicy (resourcePolicy mode)."""
+    cron_hpa_name: pulumi.Output[str] | None
+    """Name of the CronHPA, when the model has schedules."""
     deployment_name: pulumi.Output[str]
     """Deployment the Seldon operator creates."""
 
@@ -134,6 +147,8 @@ class InferenceService(pulumi.ComponentResource):
                 "proxy_cpu": model.proxy_cpu,
                 "proxy_memory": model.proxy_memory,
                 "replicas": model.replicas,
+                "termination_grace_seconds": model.termination_grace_seconds,
+                "pre_stop_seconds": model.pre_stop_seconds,
                 "depends_on": addons.needed_by(SELDON),
             },
             child,
@@ -151,26 +166,76 @@ class InferenceService(pulumi.ComponentResource):
             },
             child,
         )
-        elastic = ElasticScaling(
-            f"{name}-elastic",
+        PredictorDisruptionBudget(
+            f"{name}-budget",
             {
                 "namespace": ns,
-                "workload_name": f"{base}-ew",
-                "source_deployment": server.deployment_name,
-                "source_min": model.source_min,
-                "source_max": model.source_max,
-                "replicas": model.replicas,
-                "units": model.units,
-                "depends_on": addons.needed_by(ELASTIC_WORKLOAD, VIRTUAL_NODE),
+                "budget_name": f"{base}-pdb",
+                "selector": server.pod_selector,
+                "max_unavailable": model.pdb_max_unavailable,
+                "min_available": model.pdb_min_available,
             },
             child,
         )
+        if model.image_cache is not None:
+            ModelImageCache(
+                f"{name}-image-cache",
+                {
+                    "cache_name": f"{ns}-{base}",
+                    "images": model.image_cache.images,
+                    "size_gib": model.image_cache.size_gib,
+                    "retention_days": model.image_cache.retention_days,
+                    "depends_on": addons.needed_by(VIRTUAL_NODE),
+                },
+                child,
+            )
+        pod_policy = PodPolicy(
+            spot_protection_hours=model.spot_protection_hours,
+            spot_graceful_eviction=model.spot_graceful_eviction,
+            image_cache=model.image_cache is not None,
+        )
+        self.elastic_workload_name = None
+        self.resource_policy_name = None
+        target: ScaleTarget
+        if args["scaling_mode"] == "resourcePolicy":
+            policy = ResourcePolicyScaling(
+                f"{name}-resource-policy",
+                {
+                    "namespace": ns,
+                    "policy_name": f"{base}-rp",
+                    "selector": server.pod_selector,
+                    "units": model.units,
+                    "pod_policy": pod_policy,
+                    "depends_on": addons.needed_by(VIRTUAL_NODE),
+                },
+                child,
+            )
+            self.resource_policy_name = policy.policy_name
+            target = {"api_version": "apps/v1", "kind": "Deployment", "name": server.deployment_name}
+        else:
+            elastic = ElasticScaling(
+                f"{name}-elastic",
+                {
+                    "namespace": ns,
+                    "workload_name": f"{base}-ew",
+                    "source_deployment": server.deployment_name,
+                    "source_min": model.source_min,
+                    "source_max": model.source_max,
+                    "replicas": model.replicas,
+                    "units": model.units,
+                    "pod_policy": pod_policy,
+                    "depends_on": addons.needed_by(ELASTIC_WORKLOAD, VIRTUAL_NODE),
+                },
+                child,
+            )
+            self.elastic_workload_name = elastic.workload_name
+            target = {"api_version": elastic.api_version, "kind": elastic.kind, "name": elastic.workload_name}
         autoscaler = QpsAutoscaler(
             f"{name}-autoscaler",
             {
                 "namespace": ns,
                 "hpa_name": f"{base}-hpa",
-                "target": {"api_version": elastic.api_version, "kind": elastic.kind, "name": elastic.workload_name},
+                "target": target,
                 "sls_project": args["sls_project"],
                 "sls_logstore": args["sls_logstore"],
                 "route": ingress.route,
@@ -179,29 +244,48 @@ class InferenceService(pulumi.ComponentResource):
                 "target_qps": model.target_qps,
                 "scale_up_stabilization_seconds": model.scale_up_stabilization_seconds,
                 "scale_down_stabilization_seconds": model.scale_down_stabilization_seconds,
+                "scheduled": bool(model.schedules),
                 "depends_on": addons.needed_by(METRICS_ADAPTER),
             },
             child,
         )
+        self.cron_hpa_name = None
+        if model.schedules:
+            cron = ScheduledScaling(
+                f"{name}-schedule",
+                {
+                    "namespace": ns,
+                    "cron_name": f"{base}-cronhpa",
+                    "hpa_name": autoscaler.hpa_name,
+                    "schedules": model.schedules,
+                    "depends_on": addons.needed_by(CRONHPA),
+                },
+                child,
+            )
+            self.cron_hpa_name = cron.cron_name
         self.endpoint_url = ingress.endpoint_url
         self.prediction_url = ingress.prediction_url
         self.host = ingress.host
         self.bucket = store.bucket
         self.model_uri = store.model_uri
         self.hpa_name = autoscaler.hpa_name
-        self.elastic_workload_name = elastic.workload_name
         self.deployment_name = server.deployment_name
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """The stack outputs of this model."""
-        return {
+        common = {
             "endpointUrl": self.endpoint_url,
             "predictionUrl": self.prediction_url,
             "ingressHost": self.host,
             "bucket": self.bucket,
             "modelUri": self.model_uri,
             "hpaName": self.hpa_name,
-            "elasticWorkloadName": self.elastic_workload_name,
             "deploymentName": self.deployment_name,
         }
+        optional = {
+            "elasticWorkloadName": self.elastic_workload_name,
+            "resourcePolicyName": self.resource_policy_name,
+            "cronHpaName": self.cron_hpa_name,
+        }
+        return {**common, **{k: v for k, v in optional.items() if v is not None}}

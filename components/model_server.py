@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.naming import (
+    PREDICTOR_LABEL,
     PROXY_CONTAINER,
     SERVING_CONTAINER,
     TFSERVING_GRPC_PORT,
@@ -52,6 +53,10 @@ class ModelServerArgs(TypedDict):
     """Memory of the proxy container (requests equal limits)."""
     replicas: int
     """Replicas the predictor starts with; the autoscaler owns the count afterwards."""
+    termination_grace_seconds: int
+    """Time a stopping pod gets to finish in-flight requests."""
+    pre_stop_seconds: int
+    """Delay before the containers are signalled, so the Service stops routing to the pod first."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the operator (seldon-core add-on)."""
 
@@ -70,10 +75,21 @@ def _security_context() -> dict[str, Any]:
     }
 
 
+def _lifecycle(seconds: int) -> dict[str, Any]:
+    return {"lifecycle": {"preStop": {"exec": {"command": ["sleep", str(seconds)]}}}} if seconds else {}
+
+
+def pod_labels(args: ModelServerArgs) -> dict[str, str]:
+    """Labels the operator puts on every predictor pod (it copies the componentSpec's labels)."""
+    names = seldon_names(args["deployment_name"], args["predictor_name"], container_names())
+    return {PREDICTOR_LABEL: names.service}
+
+
 def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_name: str) -> dict[str, Any]:
     """The ``spec`` of the SeldonDeployment, from plain values."""
     proxy, serving = container_names()
     gpu = str(args["gpu"])
+    lifecycle = _lifecycle(args["pre_stop_seconds"])
     return {
         "name": args["deployment_name"],
         "replicas": args["replicas"],
@@ -83,6 +99,7 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                 "replicas": args["replicas"],
                 "componentSpecs": [
                     {
+                        "metadata": {"labels": pod_labels(args)},
                         "spec": {
                             "containers": [
                                 {
@@ -93,6 +110,7 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                         "limits": {"memory": args["proxy_memory"]},
                                     },
                                     "securityContext": _security_context(),
+                                    **lifecycle,
                                 },
                                 {
                                     "name": serving,
@@ -114,6 +132,7 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                         "limits": {"cpu": args["cpu"], "memory": args["memory"], "nvidia.com/gpu": gpu},
                                     },
                                     "securityContext": _security_context(),
+                                    **lifecycle,
                                 },
                             ],
                             "volumes": [
@@ -122,8 +141,8 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                     "persistentVolumeClaim": {"claimName": claim_name, "readOnly": True},
                                 }
                             ],
-                            "terminationGracePeriodSeconds": 30,
-                        }
+                            "terminationGracePeriodSeconds": args["termination_grace_seconds"],
+                        },
                     }
                 ],
                 "graph": {
@@ -142,6 +161,11 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
     }
 
 
+def _after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
+    """``value``, carrying a dependency on ``resource``."""
+    return resource.urn.apply(lambda _: value)
+
+
 class ModelServer(pulumi.ComponentResource):
     """One SeldonDeployment with one predictor, and the names the operator will give what it creates."""
 
@@ -153,6 +177,8 @@ class ModelServer(pulumi.ComponentResource):
     """Name of the predictor Service the operator creates (the Ingress backend)."""
     http_port: pulumi.Output[int]
     """REST port of that Service."""
+    pod_selector: dict[str, pulumi.Output[str]]
+    """Labels that select exactly this predictor's pods."""
 
     def __init__(self, name: str, args: ModelServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eci-inference:index:ModelServer", name, None, opts)
@@ -177,6 +203,7 @@ class ModelServer(pulumi.ComponentResource):
         self.deployment_name = sdep.urn.apply(lambda _: names.deployment)
         self.service_name = sdep.urn.apply(lambda _: names.service)
         self.http_port = sdep.urn.apply(lambda _: names.http_port)
+        self.pod_selector = {k: _after(sdep, v) for k, v in pod_labels(args).items()}
         self.register_outputs(
             {
                 "sdep_name": self.sdep_name,

@@ -18,6 +18,9 @@ TFSERVING_REST_PORT = 8501
 TFSERVING_GRPC_PORT = 7001
 MAX_NAME = 63
 
+PREDICTOR_LABEL = "eci-inference.io/predictor"
+"""Pod label (value: the predictor Service name) that the PDB and the ResourcePolicy select on."""
+
 PROXY_CONTAINER = "tfserving-proxy"
 SERVING_CONTAINER = "tfserving-gpu"
 

@@ -47,6 +47,8 @@ class QpsAutoscalerArgs(TypedDict):
     """Window over which scale-up recommendations are compared."""
     scale_down_stabilization_seconds: int
     """Window over which scale-down recommendations are compared; long enough not to flap."""
+    scheduled: bool
+    """A CronHPA moves this HPA's bounds on schedule; Pulumi then leaves minReplicas/maxReplicas to it."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the metrics adapter."""
 
@@ -112,7 +114,11 @@ class QpsAutoscaler(pulumi.ComponentResource):
                 ],
                 behavior=behavior(args["scale_up_stabilization_seconds"], args["scale_down_stabilization_seconds"]),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args["depends_on"])),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(args["depends_on"]),
+                ignore_changes=["spec.minReplicas", "spec.maxReplicas"] if args["scheduled"] else None,
+            ),
         )
         self.hpa_name = hpa.metadata.name
         self.register_outputs({"hpa_name": self.hpa_name})

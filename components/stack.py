@@ -71,6 +71,7 @@ def build(cfg: StackConfig, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
                 "sls_project": cfg.sls_project,
                 "sls_logstore": cfg.sls_logstore,
                 "ingress_class": cfg.ingress_class,
+                "scaling_mode": cfg.scaling_mode,
                 "addons": addons,
             },
             providers,

@@ -20,11 +20,20 @@ KUBERNETES_VERSION = "1.34.0"
 """The newest Kubernetes minor ACK offers for new clusters (1.35 is still in grayscale)."""
 
 DEFAULT_SCHEMAS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas"
+LOCAL_SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 CRD_SCHEMA_FILES = {
     ("machinelearning.seldon.io/v1", "SeldonDeployment"): "seldondeployment_v1.json",
     ("autoscaling.alibabacloud.com/v1beta1", "ElasticWorkload"): "elasticworkload_v1beta1.json",
 }
+"""Custom resources whose schema ``../shared/schemas`` holds."""
+
+LOCAL_SCHEMA_FILES = {
+    ("scheduling.alibabacloud.com/v1alpha1", "ResourcePolicy"): "resourcepolicy_v1alpha1.json",
+    ("autoscaling.alibabacloud.com/v1beta1", "CronHorizontalPodAutoscaler"): "cronhorizontalpodautoscaler_v1beta1.json",
+    ("eci.alibabacloud.com/v1", "ImageCache"): "imagecache_v1.json",
+}
+"""Custom resources whose schema this repository writes from ACK's documentation (``schemas/README.md``)."""
 
 
 class SchemasMissing(Exception):
@@ -65,11 +74,15 @@ def _name(obj: Mapping[str, Any]) -> str:
 def validate_object(obj: Mapping[str, Any], schemas_dir: Path = DEFAULT_SCHEMAS_DIR) -> list[str]:
     """Every problem with one object, as ``Kind/name: where: what``; empty when it is valid."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
-    schema_file = CRD_SCHEMA_FILES.get((str(api_version), str(kind)))
-    if schema_file is not None:
-        path = schemas_dir / schema_file
+    key = (str(api_version), str(kind))
+    path = None
+    if key in CRD_SCHEMA_FILES:
+        path = schemas_dir / CRD_SCHEMA_FILES[key]
         if not path.is_file():
             raise SchemasMissing(f"CRD schema {path} is missing: ../shared/schemas must sit beside the repository")
+    elif key in LOCAL_SCHEMA_FILES:
+        path = LOCAL_SCHEMAS_DIR / LOCAL_SCHEMA_FILES[key]
+    if path is not None:
         schema = _crd_schema(path)
         errors = [
             f"{_name(obj)}: {'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}"
