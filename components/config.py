@@ -779,10 +779,6 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], context: _ModelCon
 
     if context.scaling_mode == "resourcePolicy" and units and not any(u.is_eci for u in units):
         r.problem(f"{key}.units", [u.name for u in units], "resourcePolicy mode needs at least one eci unit")
-    if context.scaling_mode == "resourcePolicy":
-        for i, unit in enumerate(units):
-            if unit.min > 0:
-                r.problem(f"{key}.units[{i}].min", unit.min, "a ResourcePolicy unit has only a maximum; set min to 0")
     schedules: list[Schedule] = []
     if get("schedules"):
         schedules = _read_list(r, f"{key}.schedules", get("schedules"), lambda k, m: _read_schedule(r, k, m, context.cron_zone))

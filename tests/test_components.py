@@ -21,6 +21,7 @@ from components.model_store import ModelStore
 from components.model_volume import ModelVolume
 from components.naming import seldon_names
 from components.qps_autoscaler import QpsAutoscaler
+from components.units import PodPolicy
 from tests.conftest import ROOT
 
 MODEL_DIR = ROOT / "models" / "fashion-mnist" / "1"
@@ -150,7 +151,7 @@ def server_args(**kw: Any) -> Any:
     args: dict[str, Any] = {"namespace": "ns", "deployment_name": "sd", "predictor_name": "pred", "model_name": "mnist",
                             "model_base_path": "m/mnist", "claim_name": "c", "proxy_image": "proxy:1", "serving_image": "tfs:2-gpu",
                             "gpu": 2, "cpu": "4", "memory": "8Gi", "proxy_cpu": "0.5", "proxy_memory": "256Mi", "replicas": 1,
-                            "depends_on": []}  # fmt: skip
+                            "termination_grace_seconds": 45, "pre_stop_seconds": 5, "depends_on": []}  # fmt: skip
     return {**args, **kw}
 
 
@@ -167,6 +168,9 @@ def test_model_server_derives_the_operator_names() -> None:
     assert gpu["requests"]["nvidia.com/gpu"] == gpu["limits"]["nvidia.com/gpu"] == "2"
     assert "--model_base_path=/mnt/m/mnist" in pod["containers"][1]["args"]
     assert pod["volumes"] == [{"name": "model-storage", "persistentVolumeClaim": {"claimName": "c", "readOnly": True}}]
+    assert spec["predictors"][0]["componentSpecs"][0]["metadata"] == {"labels": {"eci-inference.io/predictor": "sd-pred"}}
+    assert pod["terminationGracePeriodSeconds"] == 45
+    assert all(c["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "5"]}}} for c in pod["containers"])
     params = {p["name"]: p["value"] for p in spec["predictors"][0]["graph"]["parameters"]}
     assert params == {"rest_endpoint": "http://127.0.0.1:8501", "model_name": "mnist", "signature_name": "serving_default"}
 
@@ -188,7 +192,8 @@ def test_elastic_scaling_units_in_order_with_spot_annotations() -> None:
 
     def build() -> dict[str, Any]:
         e = ElasticScaling("e", {"namespace": "ns", "workload_name": "w", "source_deployment": "d", "source_min": 0,
-                                 "source_max": 1, "replicas": 1, "units": units, "depends_on": []})  # fmt: skip
+                                 "source_max": 1, "replicas": 1, "units": units, "depends_on": [],
+                                 "pod_policy": PodPolicy(spot_protection_hours=0, spot_graceful_eviction=True)})  # fmt: skip
         return {"name": e.workload_name, "kind": e.kind}
 
     result = run(build)
@@ -203,6 +208,8 @@ def test_elastic_scaling_units_in_order_with_spot_annotations() -> None:
     }
     assert spec["elasticUnit"][1]["annotations"]["k8s.aliyun.com/eci-spot-strategy"] == "SpotWithPriceLimit"
     assert spec["elasticUnit"][1]["annotations"]["k8s.aliyun.com/eci-spot-price-limit"] == "2.5"
+    assert spec["elasticUnit"][1]["annotations"]["k8s.aliyun.com/eci-spot-duration"] == "0"
+    assert spec["elasticUnit"][1]["annotations"]["k8s.aliyun.com/eci-spot-release-strategy"] == "api-evict"
     assert all(u["nodeSelector"] == {"type": "virtual-kubelet"} for u in spec["elasticUnit"])
     assert result.outputs == {"name": "w", "kind": "ElasticWorkload"}
 
@@ -212,7 +219,7 @@ def test_qps_autoscaler_metric_and_behavior() -> None:
         a = QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
                                 "sls_project": "proj", "sls_logstore": "store", "route": "ns-svc-8000", "min_replicas": 2,
                                 "max_replicas": 9, "target_qps": 7, "scale_up_stabilization_seconds": 0,
-                                "scale_down_stabilization_seconds": 120, "depends_on": []})  # fmt: skip
+                                "scale_down_stabilization_seconds": 120, "scheduled": False, "depends_on": []})  # fmt: skip
         return {"hpa": a.hpa_name}
 
     result = run(build)

@@ -19,6 +19,8 @@ INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 PV = "kubernetes:core/v1:PersistentVolume"
 SECRET = "kubernetes:core/v1:Secret"
+RP = "kubernetes:scheduling.alibabacloud.com/v1alpha1:ResourcePolicy"
+CRONHPA = "kubernetes:autoscaling.alibabacloud.com/v1beta1:CronHorizontalPodAutoscaler"
 
 
 def models(stack: str) -> list[dict[str, Any]]:
@@ -48,22 +50,21 @@ def test_every_model_is_wired_end_to_end(stack_run: Run) -> None:
         names = seldon_names(sdep.inputs["metadata"]["name"], predictor["name"], containers)
         namespace = sdep.inputs["metadata"]["namespace"]
 
-        # The ElasticWorkload's source is the Deployment the operator will create from this SeldonDeployment.
-        ews = [e for e in stack_run.of_type(EW) if e.inputs["spec"]["sourceTarget"]["name"] == names.deployment]
-        assert len(ews) == 1, names.deployment
-        ew = ews[0]
-        assert ew.inputs["metadata"]["namespace"] == namespace
-        assert ew.inputs["spec"]["sourceTarget"] | {} == {
-            **ew.inputs["spec"]["sourceTarget"],
-            "kind": "Deployment",
-            "apiVersion": "apps/v1",
-        }
-
-        # The HPA targets that ElasticWorkload.
-        hpas = [h for h in stack_run.of_type(HPA) if h.inputs["spec"]["scaleTargetRef"]["name"] == ew.inputs["metadata"]["name"]]
-        assert len(hpas) == 1
-        target = hpas[0].inputs["spec"]["scaleTargetRef"]
-        assert (target["apiVersion"], target["kind"]) == (ew.inputs["apiVersion"], ew.inputs["kind"])
+        if stack_run.of_type(EW):
+            # The ElasticWorkload's source is the Deployment the operator will create from this SeldonDeployment.
+            ews = [e for e in stack_run.of_type(EW) if e.inputs["spec"]["sourceTarget"]["name"] == names.deployment]
+            assert len(ews) == 1, names.deployment
+            ew = ews[0]
+            assert ew.inputs["metadata"]["namespace"] == namespace
+            source = ew.inputs["spec"]["sourceTarget"]
+            assert (source["kind"], source["apiVersion"]) == ("Deployment", "apps/v1")
+            # The HPA targets that ElasticWorkload.
+            expected = {"apiVersion": ew.inputs["apiVersion"], "kind": ew.inputs["kind"], "name": ew.inputs["metadata"]["name"]}
+        else:
+            # resourcePolicy mode: the HPA scales the Deployment itself.
+            expected = {"apiVersion": "apps/v1", "kind": "Deployment", "name": names.deployment}
+        hpas = [h for h in stack_run.of_type(HPA) if h.inputs["spec"]["scaleTargetRef"] == expected]
+        assert len(hpas) == 1, expected
 
         # The route label matches the Ingress backend that points at the operator's Service.
         ingresses = [
@@ -102,13 +103,18 @@ def test_the_kubernetes_provider_is_explicit_and_used_everywhere(stack_run: Run)
 def test_outputs_per_model(stack_run: Run) -> None:
     for model in stack_run.outputs:
         out = stack_run.outputs[model]
-        assert set(out) == {"endpointUrl", "predictionUrl", "ingressHost", "bucket", "modelUri", "hpaName",
-                            "elasticWorkloadName", "deploymentName"}  # fmt: skip
+        common = {"endpointUrl", "predictionUrl", "ingressHost", "bucket", "modelUri", "hpaName", "deploymentName"}
+        mode_key = "elasticWorkloadName" if stack_run.of_type(EW) else "resourcePolicyName"
+        cron = {"cronHpaName"} if stack_run.of_type(CRONHPA) else set()
+        assert set(out) == common | {mode_key} | cron
         assert out["endpointUrl"].endswith("://" + out["ingressHost"])
         assert out["predictionUrl"] == out["endpointUrl"] + "/api/v1.0/predictions"
         assert out["modelUri"].startswith(f"oss://{out['bucket']}/")
         assert by_name(stack_run, HPA, out["hpaName"])
-        assert by_name(stack_run, EW, out["elasticWorkloadName"])
+        if mode_key == "elasticWorkloadName":
+            assert by_name(stack_run, EW, out["elasticWorkloadName"])
+        else:
+            assert by_name(stack_run, RP, out["resourcePolicyName"])
 
 
 def test_dev_outputs_match_the_recipe(dev_run: Run) -> None:

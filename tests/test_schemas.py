@@ -15,8 +15,9 @@ from components.validate import CRD_SCHEMA_FILES, KUBERNETES_VERSION, SchemasMis
 def test_every_object_of_every_stack_is_valid(stack_run: Run, schemas_dir: Path) -> None:
     objects = stack_run.kubernetes_objects()
     kinds = {o["kind"] for o in objects}
-    assert {"PersistentVolume", "PersistentVolumeClaim", "SeldonDeployment", "ElasticWorkload",
-            "HorizontalPodAutoscaler", "Ingress"} <= kinds  # fmt: skip
+    assert {"PersistentVolume", "PersistentVolumeClaim", "SeldonDeployment", "HorizontalPodAutoscaler", "Ingress",
+            "PodDisruptionBudget"} <= kinds  # fmt: skip
+    assert len({"ElasticWorkload", "ResourcePolicy"} & kinds) == 1
     problems = [p for o in objects for p in validate_object(o, schemas_dir)]
     assert problems == []
 
