@@ -186,9 +186,9 @@ def test_image_cache_holds_the_serving_images() -> None:
     assert set(cache["spec"]["images"]) == {c["image"] for c in pod["containers"]}
     assert cache["spec"]["imageCacheSize"] == 40 and cache["spec"]["retentionDays"] == 30
     assert "namespace" not in cache["metadata"]
-    virtual_node = [
+    virtual_node = next(
         r for r in run.of_type("alicloud:cs/kubernetesAddon:KubernetesAddon") if r.inputs["name"] == "ack-virtual-node"
-    ][0]
+    )
     assert virtual_node.urn in run.one(IMAGE_CACHE).dependencies
 
 
