@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from components.schedule import ScheduleError, to_controller_zone
+from components.schedule import ScheduleError, to_controller_zone, zone
 
 PROJECT = "eci-inference"
 """The Pulumi project name; config keys are namespaced by it (``eci-inference:clusterId``)."""
@@ -493,7 +493,7 @@ def load(values: Mapping[str, Any], project_dir: Path) -> StackConfig:
     cron_zone = opt_string("cronControllerTimeZone")
     if cron_zone is not None:
         try:
-            to_controller_zone("0 0 * * *", cron_zone, cron_zone)
+            zone(cron_zone)
         except ScheduleError as error:
             r.problem(f"{PROJECT}:cronControllerTimeZone", cron_zone, str(error))
             cron_zone = None
@@ -674,14 +674,19 @@ def _read_schedule(r: _Reader, key: str, raw: Mapping[str, Any], cron_zone: str 
     name = None if raw.get("name") is None else r.label(f"{key}.name", raw["name"])
     minimum = None if raw.get("minReplicas") is None else r.integer(f"{key}.minReplicas", raw["minReplicas"], minimum=1)
     time_zone = r.string(f"{key}.timeZone", raw.get("timeZone", "UTC"))
+    if time_zone is not None:
+        try:
+            zone(time_zone)
+        except ScheduleError as error:
+            r.problem(f"{key}.timeZone", time_zone, str(error))
+            time_zone = None
     written = None if raw.get("cron") is None else r.string(f"{key}.cron", raw["cron"])
     cron = None
     if written is not None and time_zone is not None:
         try:
             cron = to_controller_zone(written, time_zone, cron_zone or time_zone)
         except ScheduleError as error:
-            bad_zone = "time zone" in str(error) and time_zone in str(error) and written not in str(error)
-            r.problem(f"{key}.timeZone" if bad_zone else f"{key}.cron", time_zone if bad_zone else written, str(error))
+            r.problem(f"{key}.cron", written, str(error))
     if name is None or minimum is None or cron is None or written is None or time_zone is None:
         return None
     return Schedule(name=name, cron=cron, written=written, time_zone=time_zone, min_replicas=minimum)
