@@ -1,0 +1,42 @@
+"""The policies of the ``eci-inference`` policy pack.
+
+Importable on its own (``import eci_policies`` from the pack directory, as ``pulumi --policy-pack policies`` runs
+it) and as ``policies.eci_policies`` from the repository root (the tests). It imports nothing from the program.
+"""
+
+from __future__ import annotations
+
+from .autoscaling import hpa_autoscaling_v2, hpa_behavior, hpa_max_within_elastic_capacity
+from .credentials import no_plaintext_credentials
+from .elastic import eci_specs_allowed, elastic_unit_bounds, elastic_unit_order, spot_price_limit
+from .framework import PackResourcePolicy, PackStackPolicy
+from .ingress import ingress_tls
+from .storage import model_bucket_protected, oss_bucket_encrypted, oss_bucket_private
+from .wiring import inference_wiring
+from .workloads import container_resource_requests, containers_non_root, gpu_requests_equal_limits, image_pinned
+
+PACK_NAME = "eci-inference-policies"
+
+RESOURCE_POLICIES: list[PackResourcePolicy] = [
+    no_plaintext_credentials,
+    oss_bucket_encrypted,
+    oss_bucket_private,
+    gpu_requests_equal_limits,
+    container_resource_requests,
+    image_pinned,
+    hpa_autoscaling_v2,
+    elastic_unit_bounds,
+    elastic_unit_order,
+    eci_specs_allowed,
+    ingress_tls,
+    hpa_behavior,
+    spot_price_limit,
+    containers_non_root,
+    model_bucket_protected,
+]
+
+STACK_POLICIES: list[PackStackPolicy] = [hpa_max_within_elastic_capacity, inference_wiring]
+
+POLICIES: list[PackResourcePolicy | PackStackPolicy] = [*RESOURCE_POLICIES, *STACK_POLICIES]
+
+__all__ = ["PACK_NAME", "POLICIES", "RESOURCE_POLICIES", "STACK_POLICIES", "PackResourcePolicy", "PackStackPolicy"]
