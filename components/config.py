@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from components.naming import MAX_NAME, PROXY_CONTAINER, SELDON_HTTP_PORT, SERVING_CONTAINER, seldon_names, sls_route
 from components.schedule import ScheduleError, to_controller_zone, zone
 
 PROJECT = "eci-inference"
@@ -22,6 +24,7 @@ PROJECT = "eci-inference"
 SPOT_STRATEGIES = ("SpotAsPriceGo", "SpotWithPriceLimit")
 SCALING_MODES = ("elasticWorkload", "resourcePolicy")
 UNIT_RESOURCES = ("eci", "ecs")
+MAX_DEPLOYMENT_NAME = 57
 SPOT_NOTICE_SECONDS = 180
 """ECI raises SpotToBeReleased about three minutes before it reclaims a spot instance."""
 VOLUME_AUTH_MODES = ("rrsa", "accessKey")
@@ -269,7 +272,7 @@ MODEL_KEYS: dict[str, Any] = {
 
 MODEL_REQUIRED = ("name", "source", "units")
 UNIT_KEYS = ("name", "resource", "specs", "nodePoolId", "min", "max", "spotStrategy", "priceLimit")
-UNIT_REQUIRED = ("name", "min", "max")
+UNIT_REQUIRED = ("name", "max")
 SCHEDULE_KEYS = ("name", "cron", "timeZone", "minReplicas")
 IMAGE_CACHE_KEYS = ("images", "sizeGiB", "retentionDays")
 ADDON_KEYS = ("enabled", "kind", "version", "chart", "repo", "namespace", "values")
@@ -335,16 +338,18 @@ class _Reader:
         allowed: str = "",
         choices: Sequence[str] | None = None,
     ) -> str | None:
+        shown = value
         if isinstance(value, _Secret):
             value = value.value
         if not isinstance(value, str) or not value:
-            self.problem(key, value, "must be a non-empty string")
+            self.problem(key, shown, "must be a non-empty string")
             return None
         if choices is not None and value not in choices:
-            self.problem(key, value, f"must be one of {', '.join(choices)}{_nearest(value, choices)}")
+            hint = "" if isinstance(shown, _Secret) else _nearest(value, choices)
+            self.problem(key, shown, f"must be one of {', '.join(choices)}{hint}")
             return None
         if pattern is not None and not pattern.match(value):
-            self.problem(key, value, allowed)
+            self.problem(key, shown, allowed)
             return None
         return value
 
@@ -352,21 +357,25 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             self.problem(key, value, f"must be a whole number >= {minimum}")
             return None
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        if number != number or number != int(number) or number < minimum:
+        if isinstance(value, int):
+            whole: int | None = value
+        else:
+            try:
+                number = float(value)
+            except (ValueError, OverflowError):
+                number = math.nan
+            whole = int(number) if math.isfinite(number) and number.is_integer() else None
+        if whole is None or whole < minimum:
             self.problem(key, value, f"must be a whole number >= {minimum}")
             return None
-        return int(number)
+        return whole
 
     def number(self, key: str, value: Any, *, exclusive_minimum: float) -> float | None:
         try:
-            number = float(value) if not isinstance(value, bool) else float("nan")
-        except (TypeError, ValueError):
-            number = float("nan")
-        if number != number or number <= exclusive_minimum:
+            number = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError, OverflowError):
+            number = math.nan
+        if not math.isfinite(number) or number <= exclusive_minimum:
             self.problem(key, value, f"must be a number > {exclusive_minimum:g}")
             return None
         return number
@@ -442,6 +451,11 @@ def load(values: Mapping[str, Any], project_dir: Path) -> StackConfig:
             r.missing(f"{PROJECT}:{key}", spec.description)
         if spec.secret and key in values and not isinstance(values[key], _Secret):
             r.problems.append(f"{PROJECT}:{key} must be set as a secret: pulumi config set --secret {key} <value>")
+        if not spec.secret and isinstance(values.get(key), _Secret):
+            r.problems.append(
+                f"{PROJECT}:{key} is set as a secret, but the program passes it into resources in plain text: "
+                f"set it without --secret (only kubeconfig, ossAccessKeyId and ossAccessKeySecret are secrets)"
+            )
 
     def top(key: str) -> Any:
         return values.get(key, TOP_LEVEL_KEYS[key].default)
@@ -497,7 +511,7 @@ def load(values: Mapping[str, Any], project_dir: Path) -> StackConfig:
         except ScheduleError as error:
             r.problem(f"{PROJECT}:cronControllerTimeZone", cron_zone, str(error))
             cron_zone = None
-    context = _ModelContext(project_dir=project_dir, scaling_mode=scaling_mode, cron_zone=cron_zone)
+    context = _ModelContext(project_dir=project_dir, scaling_mode=scaling_mode, cron_zone=cron_zone, namespace=namespace)
     models = _read_models(r, values.get("models"), context)
     needed = {"ack-virtual-node", "seldon-core", "ack-alibaba-cloud-metrics-adapter"}
     if scaling_mode == "elasticWorkload":
@@ -552,7 +566,7 @@ def _read_addons(r: _Reader, raw: Any, needed: set[str]) -> tuple[AddonConfig, .
     result: list[AddonConfig] = []
     for name, defaults in DEFAULT_ADDONS.items():
         key = f"{PROJECT}:addons.{name}"
-        given = overrides.get(name) or {}
+        given = overrides.get(name, {})
         if not isinstance(given, Mapping):
             r.problem(key, given, "must be an object")
             continue
@@ -560,11 +574,11 @@ def _read_addons(r: _Reader, raw: Any, needed: set[str]) -> tuple[AddonConfig, .
         merged = {**defaults, **given}
         enabled = r.boolean(f"{key}.enabled", merged.get("enabled", True))
         if name not in needed:
-            if given.get("enabled") is True:
+            if "enabled" in given and enabled is True:
                 r.problem(f"{key}.enabled", True, "this add-on is not used by this stack's scalingMode and schedules")
             enabled = False
         kind = r.string(f"{key}.kind", merged.get("kind"), choices=ADDON_KINDS)
-        version = None if merged.get("version") is None else r.string(f"{key}.version", str(merged["version"]))
+        version = None if merged.get("version") is None else r.string(f"{key}.version", merged["version"])
         chart = r.string(f"{key}.chart", merged.get("chart", name))
         repo = r.string(
             f"{key}.repo",
@@ -589,20 +603,21 @@ def _read_addons(r: _Reader, raw: Any, needed: set[str]) -> tuple[AddonConfig, .
     return tuple(result)
 
 
-def _read_list(r: _Reader, key: str, raw: Any, item: Callable[[str, Mapping[str, Any]], _T | None]) -> list[_T]:
+def _read_list(r: _Reader, key: str, raw: Any, item: Callable[[str, Mapping[str, Any]], _T | None]) -> list[tuple[int, _T]]:
+    """The entries that were read, each with its index in the config list (for messages)."""
     if not isinstance(raw, list):
         r.problem(key, raw, "must be a list")
         return []
     if not raw:
         r.problem(key, raw, "must hold at least one entry")
-    out: list[_T] = []
+    out: list[tuple[int, _T]] = []
     for i, entry in enumerate(raw):
         entry_key = f"{key}[{i}]"
         mapping = r.mapping(entry_key, entry)
         if mapping is not None:
             parsed = item(entry_key, mapping)
             if parsed is not None:
-                out.append(parsed)
+                out.append((i, parsed))
     return out
 
 
@@ -621,7 +636,7 @@ def _read_unit(r: _Reader, key: str, raw: Mapping[str, Any]) -> ElasticUnit | No
             )
             if ok:
                 specs.append(ok)
-    lo = None if raw.get("min") is None else r.integer(f"{key}.min", raw["min"], minimum=0)
+    lo = r.integer(f"{key}.min", raw.get("min", 0), minimum=0)
     hi = None if raw.get("max") is None else r.integer(f"{key}.max", raw["max"], minimum=1)
     r.min_max(f"{key}.min", lo, f"{key}.max", hi)
     strategy = (
@@ -667,6 +682,7 @@ class _ModelContext:
     project_dir: Path
     scaling_mode: str | None
     cron_zone: str | None
+    namespace: str | None
 
 
 def _read_schedule(r: _Reader, key: str, raw: Mapping[str, Any], cron_zone: str | None) -> Schedule | None:
@@ -726,11 +742,17 @@ def _read_source(r: _Reader, key: str, raw: Any, project_dir: Path) -> ModelSour
             r.problem(key, text, "must be oss://<bucket>/<path> with a valid bucket name")
             return None
         return ModelSource(local_dir=None, bucket=m["bucket"], path=m["path"].strip("/"))
-    path = (project_dir / text).resolve()
-    if not path.is_dir():
+    try:
+        path = (project_dir / text).resolve()
+        is_dir = path.is_dir()
+        has_model = is_dir and ((path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file())
+    except (OSError, ValueError) as error:
+        r.problem(key, text, f"must be a local directory or an oss:// URI; it cannot be read as a path ({error})")
+        return None
+    if not is_dir:
         r.problem(key, text, f"must be a local directory or an oss:// URI; {path} is not a directory")
         return None
-    if not (path / "saved_model.pb").is_file() and not (path / "saved_model.pbtxt").is_file():
+    if not has_model:
         r.problem(key, text, "must hold a TensorFlow SavedModel (saved_model.pb and variables/); none found there")
         return None
     return ModelSource(local_dir=path, bucket=None, path=None)
@@ -760,12 +782,13 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], context: _ModelCon
     r.min_max(f"{key}.sourceMin", source_min, f"{key}.sourceMax", source_max)
     units: list[ElasticUnit] = []
     if raw.get("units") is not None:
-        units = _read_list(r, f"{key}.units", raw["units"], lambda k, m: _read_unit(r, k, m))
+        indexed_units = _read_list(r, f"{key}.units", raw["units"], lambda k, m: _read_unit(r, k, m))
         seen: set[str] = set()
-        for i, unit in enumerate(units):
+        for i, unit in indexed_units:
             if unit.name in seen:
                 r.problem(f"{key}.units[{i}].name", unit.name, "unit names must be unique within a model")
             seen.add(unit.name)
+        units = [unit for _, unit in indexed_units]
     min_replicas = r.integer(f"{key}.minReplicas", get("minReplicas"), minimum=1)
     max_replicas = r.integer(f"{key}.maxReplicas", get("maxReplicas"), minimum=1)
     r.min_max(f"{key}.minReplicas", min_replicas, f"{key}.maxReplicas", max_replicas)
@@ -786,8 +809,9 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], context: _ModelCon
         r.problem(f"{key}.units", [u.name for u in units], "resourcePolicy mode needs at least one eci unit")
     schedules: list[Schedule] = []
     if get("schedules"):
-        schedules = _read_list(r, f"{key}.schedules", get("schedules"), lambda k, m: _read_schedule(r, k, m, context.cron_zone))
-        for i, schedule in enumerate(schedules):
+        indexed = _read_list(r, f"{key}.schedules", get("schedules"), lambda k, m: _read_schedule(r, k, m, context.cron_zone))
+        schedules = [schedule for _, schedule in indexed]
+        for i, schedule in indexed:
             if max_replicas is not None and schedule.min_replicas > max_replicas:
                 r.problem(
                     f"{key}.schedules[{i}].minReplicas", schedule.min_replicas, f"must not exceed maxReplicas = {max_replicas}"
@@ -825,6 +849,20 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], context: _ModelCon
         used = {i for i in (proxy_image, serving_image) if i is not None}
         image_cache = _read_image_cache(r, f"{key}.imageCache", get("imageCache"), used)
 
+    if deployment_name is not None and len(deployment_name) > MAX_DEPLOYMENT_NAME:
+        r.problem(
+            f"{key}.deploymentName", deployment_name,
+            f"must be at most {MAX_DEPLOYMENT_NAME} characters: labels carry '<deploymentName>-model' (at most {MAX_NAME})",
+        )  # fmt: skip
+    elif deployment_name is not None and predictor is not None and context.namespace is not None:
+        service = seldon_names(deployment_name, predictor, [PROXY_CONTAINER, SERVING_CONTAINER]).service
+        route = sls_route(context.namespace, service, SELDON_HTTP_PORT)
+        if len(route) > MAX_NAME:
+            r.problem(
+                f"{key}.deploymentName", deployment_name,
+                f"makes the HPA's sls.ingress.route label {route!r} longer than {MAX_NAME} characters; "
+                "shorten deploymentName, predictorName or the namespace",
+            )  # fmt: skip
     required = (name, deployment_name, version, source, predictor, proxy_image, serving_image, gpu, cpu, memory,
                 proxy_cpu, proxy_memory, replicas, source_min, source_max, min_replicas, max_replicas, target_qps,
                 up, down, volume_size, grace, pre_stop, protection, graceful)  # fmt: skip
@@ -851,12 +889,12 @@ def _read_model(r: _Reader, key: str, raw: Mapping[str, Any], context: _ModelCon
 def _read_models(r: _Reader, raw: Any, context: _ModelContext) -> tuple[ModelConfig, ...]:
     if raw is None:
         return ()
-    models = _read_list(r, f"{PROJECT}:models", raw, lambda k, m: _read_model(r, k, m, context))
-    for attr in ("name", "deployment_name"):
+    indexed = _read_list(r, f"{PROJECT}:models", raw, lambda k, m: _read_model(r, k, m, context))
+    for attr, config_key in (("name", "name"), ("deployment_name", "deploymentName")):
         seen: set[str] = set()
-        for i, model in enumerate(models):
+        for i, model in indexed:
             value = getattr(model, attr)
             if value in seen:
-                r.problem(f"{PROJECT}:models[{i}].{attr}", value, "must be unique across models")
+                r.problem(f"{PROJECT}:models[{i}].{config_key}", value, "must be unique across models")
             seen.add(value)
-    return tuple(models)
+    return tuple(model for _, model in indexed)

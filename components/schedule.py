@@ -96,10 +96,13 @@ def to_controller_zone(cron: str, time_zone: str, controller_zone: str) -> str:
     if hours == 0:
         return " ".join(fields)
     hour_field = fields[2]
+    if hour_field == "*":
+        return " ".join(fields)
     if not re.fullmatch(r"[0-9]+(,[0-9]+)*", hour_field):
         raise ScheduleError(f"the hour field {hour_field!r} must be plain hours to move it from {time_zone} to {controller_zone}")
     moved = [int(h) + hours for h in hour_field.split(",")]
-    if any(not 0 <= h <= 23 for h in moved) and not (fields[3] in ("*", "?") and fields[5] in ("*", "?")):
+    every_day = fields[3] in ("*", "?") and fields[4] == "*" and fields[5] in ("*", "?")
+    if any(not 0 <= h <= 23 for h in moved) and not every_day:
         raise ScheduleError(
             f"moving it from {time_zone} to {controller_zone} crosses midnight, which would change its day fields; "
             "write it in the controller's time zone instead"

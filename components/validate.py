@@ -8,6 +8,7 @@ plus a walk that reports fields those schemas do not list (a server would prune 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -66,6 +67,26 @@ def _unlisted_fields(value: Any, schema: Mapping[str, Any], where: str) -> Itera
             yield from _unlisted_fields(item, schema["items"], f"{where}[{i}]")
 
 
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_LABEL_MAPS = ("labels", "matchLabels", "podLabels")
+
+
+def _bad_label_values(value: Any, where: str) -> Iterator[str]:
+    """Label values over 63 characters or with characters Kubernetes rejects (the JSON schemas do not check them)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            here = f"{where}.{key}" if where else str(key)
+            if key in _LABEL_MAPS and isinstance(item, Mapping):
+                for label, text in item.items():
+                    if not isinstance(text, str) or len(text) > 63 or not _LABEL_VALUE.match(text):
+                        yield f"{here}.{label}: {text!r} is not a label value (<= 63 of letters, digits, '-', '_', '.')"
+            else:
+                yield from _bad_label_values(item, here)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _bad_label_values(item, f"{where}[{i}]")
+
+
 def _name(obj: Mapping[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     return f"{obj.get('kind')}/{meta.get('name')}"
@@ -73,6 +94,11 @@ def _name(obj: Mapping[str, Any]) -> str:
 
 def validate_object(obj: Mapping[str, Any], schemas_dir: Path = DEFAULT_SCHEMAS_DIR) -> list[str]:
     """Every problem with one object, as ``Kind/name: where: what``; empty when it is valid."""
+    labels = [f"{_name(obj)}: {problem}" for problem in _bad_label_values(obj, "")]
+    return labels + _schema_problems(obj, schemas_dir)
+
+
+def _schema_problems(obj: Mapping[str, Any], schemas_dir: Path) -> list[str]:
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     key = (str(api_version), str(kind))
     path = None

@@ -165,3 +165,50 @@ def test_pulumi_yaml_declares_every_scalar_key_as_the_program_reads_it() -> None
     text = (ROOT / "Pulumi.yaml").read_text()
     for key in undeclared:
         assert key in text, f"{key} is neither declared nor explained in Pulumi.yaml"
+
+
+MORE_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    ("infinite gpu", lambda c: models_of(c)[0].update({"gpu": float("inf")}), "models[0].gpu = inf: must be a whole number >= 1"),
+    ("huge replicas", lambda c: models_of(c)[0].update({"replicas": "1e400"}), "models[0].replicas = '1e400': must be a whole number >= 1"),
+    ("infinite price limit", lambda c: unit(c, 1).update({"spotStrategy": "SpotWithPriceLimit", "priceLimit": float("inf")}), "units[1].priceLimit = inf: must be a number > 0"),
+    ("NUL in the model path", lambda c: models_of(c)[0].update({"source": "models/\x00x"}), "it cannot be read as a path"),
+    ("deploymentName too long", lambda c: models_of(c)[0].update({"deploymentName": "d" * 58}), "must be at most 57 characters"),
+    ("route label too long", lambda c: c.update({f"{P}:namespace": "n" * 40}), "sls.ingress.route label"),
+    ("add-on override not an object", lambda c: c.update({f"{P}:addons": {"seldon-core": False}}), "addons.seldon-core = False: must be an object"),
+    ("add-on version not a string", lambda c: c.update({f"{P}:addons": {"seldon-core": {"version": 1.1}}}), "addons.seldon-core.version = 1.1: must be a non-empty string"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("label", "change", "expected"), MORE_CASES, ids=[c[0] for c in MORE_CASES])
+def test_odd_values_get_a_clear_message_not_a_traceback(
+    dev_config: ConfigFactory, label: str, change: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    config, secret_keys = edit(dev_config, change)
+    found = problems(config, secret_keys)
+    assert any(expected in p for p in found), f"{label}: {expected!r} not in {found}"
+
+
+def test_indices_and_keys_in_messages_point_at_the_config_entry(dev_config: ConfigFactory) -> None:
+    def change(c: dict[str, Any]) -> None:
+        units = models_of(c)[0]["units"]
+        units.insert(1, {"name": "Bad Unit", "max": 1, "specs": ["ecs.gn6i-c4g1.xlarge"]})
+        units.append(copy.deepcopy(units[0]))
+        twin = copy.deepcopy(models_of(c)[0])
+        twin["name"] = "other"
+        models_of(c).insert(1, {"name": "broken"})
+        models_of(c).append(twin)
+
+    config, secret_keys = edit(dev_config, change)
+    found = problems(config, secret_keys)
+    assert any(p.startswith(f"{P}:models[0].units[3].name = 'virtual-kubelet-1'") for p in found), found
+    assert any(p.startswith(f"{P}:models[2].deploymentName = 'fashion-mnist-eci': must be unique") for p in found), found
+
+
+def test_a_secret_on_a_plain_key_is_refused_without_printing_it(dev_config: ConfigFactory) -> None:
+    config, secret_keys = dev_config()
+    config[f"{P}:bucket"] = "Not_A-Valid/Bucket-TOPSECRET"
+    secret_keys.append(f"{P}:bucket")
+    found = problems(config, secret_keys)
+    assert any("bucket is set as a secret, but the program passes it into resources in plain text" in p for p in found)
+    assert any(p.startswith(f"{P}:bucket = [secret]: must be an OSS bucket name") for p in found)
+    assert all("TOPSECRET" not in p for p in found)

@@ -258,3 +258,9 @@ def test_schedules_move_into_the_controllers_time_zone(cron: str, zone: str, con
 def test_a_move_across_midnight_with_fixed_days_is_refused() -> None:
     with pytest.raises(ScheduleError, match="crosses midnight"):
         to_controller_zone("0 2 * * 1-5", "Asia/Shanghai", "UTC")
+
+
+def test_a_move_across_midnight_in_a_fixed_month_is_refused() -> None:
+    with pytest.raises(ScheduleError, match="crosses midnight"):
+        to_controller_zone("0 1 * 1 *", "Asia/Shanghai", "UTC")
+    assert to_controller_zone("0 * * 1 *", "Asia/Shanghai", "UTC") == "0 0 * * 1 *"

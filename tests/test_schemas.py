@@ -76,3 +76,12 @@ def test_missing_schema_folder_is_a_clear_error(dev_run: Run, tmp_path: Path) ->
 def test_both_crd_schemas_are_present(schemas_dir: Path) -> None:
     for filename in CRD_SCHEMA_FILES.values():
         assert (schemas_dir / filename).is_file(), filename
+
+
+def test_label_values_kubernetes_would_reject_are_reported(dev_run: Run, schemas_dir: Path) -> None:
+    hpa = _object(dev_run, "HorizontalPodAutoscaler")
+    hpa["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchLabels"]["sls.ingress.route"] = "r" * 64
+    pv = _object(dev_run, "PersistentVolume")
+    pv["metadata"]["labels"]["app.kubernetes.io/part-of"] = "has space"
+    assert any("sls.ingress.route" in p and "not a label value" in p for p in validate_object(hpa, schemas_dir))
+    assert any("part-of" in p and "not a label value" in p for p in validate_object(pv, schemas_dir))
