@@ -1,4 +1,4 @@
-"""Wall time of ``python -m components.render`` as a fresh process: the dev stack, then 1, 10 and 50 models.
+"""Wall time of ``python -m tools.render.pipeline`` as a fresh process: the dev stack, then 1, 10 and 50 models.
 
 The N-model stacks are N copies of the dev stack's model under distinct names and deploymentNames, in a
 temporary project (a copy of ``Pulumi.yaml``, the repository's ``models/`` linked in). Each command runs
@@ -47,11 +47,11 @@ def stack_with_models(count: int, project: Path, stack: str = "bench") -> Path:
 
 
 def time_render(args: list[str], repeat: int) -> float:
-    """Fastest wall time of ``python -m components.render <args>`` over ``repeat`` fresh processes."""
+    """Fastest wall time of ``python -m tools.render.pipeline <args>`` over ``repeat`` fresh processes."""
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "components.render", *args], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "tools.render.pipeline", *args], cwd=ROOT, check=True, capture_output=True)
         best = min(best, time.perf_counter() - start)
     return best
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.config import PROJECT
-from components.mockrun import Run, run_program, stack_file_config
+from tools.mockrun import Run, run_program, stack_file_config
 from components.program import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from components.mockrun import Registered
+from tools.mockrun import Registered
 from policies.eci_policies import PackResourcePolicy, PackStackPolicy
 
 UNKNOWN = UNKNOWN_STRING_VALUE

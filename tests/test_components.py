@@ -14,7 +14,7 @@ from components.addons import AckAddons
 from components.config import AddonConfig, ElasticUnit, ModelSource
 from components.elastic_scaling import ElasticScaling
 from components.ingress import ModelIngress
-from components.mockrun import Run, run_program
+from tools.mockrun import Run, run_program
 from components.model_bucket import ModelBucket
 from components.model_server import ModelServer
 from components.model_store import ModelStore

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.config import PROJECT, TOP_LEVEL_KEYS, ConfigError
-from components.mockrun import Run, run_program
+from tools.mockrun import Run, run_program
 from components.program import main, validated
 from tests.conftest import ROOT
 

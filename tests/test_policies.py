@@ -22,7 +22,7 @@ from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from components.config import PROJECT
-from components.mockrun import Run
+from tools.mockrun import Run
 from components.naming import seldon_names
 from policies.eci_policies import (
     POLICIES,

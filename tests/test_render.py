@@ -15,9 +15,9 @@ import pytest
 import yaml
 from pulumi.runtime.settings import get_root_resource
 
-from components import render
+from tools.render import pipeline as render
 from components.config import PROJECT
-from components.mockrun import SECRET_MASK, run_program
+from tools.mockrun import SECRET_MASK, run_program
 from components.program import main as program_main
 from tests.conftest import PLACEHOLDER_SECRETS, ROOT, STACKS, run_stack
 
@@ -256,12 +256,12 @@ def test_check_reports_a_broken_file_by_name(tmp_path: Path, schemas_dir: Path) 
 def test_check_failure_exits_1_with_the_problems(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import components.validate
+    import tools.validate
 
     def picky(obj: Any, schemas_dir: Path | None = None) -> list[str]:
         return ["HorizontalPodAutoscaler/x: spec: too picky"] if obj["kind"] == "HorizontalPodAutoscaler" else []
 
-    monkeypatch.setattr(components.validate, "validate_object", picky)
+    monkeypatch.setattr(tools.validate, "validate_object", picky)
     assert render.main(["--stack", "dev", "--out", str(tmp_path / "dev"), "--check"]) == 1
     err = capsys.readouterr().err
     assert "horizontalpodautoscaler-fashion-mnist-eci-hpa.yaml: HorizontalPodAutoscaler/x: spec: too picky" in err
@@ -408,7 +408,7 @@ def test_the_command_renders_dev_in_under_3_seconds(tmp_path: Path) -> None:
         out = tmp_path / f"dev-{attempt}"
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "components.render", "--stack", "dev", "--out", str(out)],
+            [sys.executable, "-m", "tools.render.pipeline", "--stack", "dev", "--out", str(out)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -420,4 +420,4 @@ def test_the_command_renders_dev_in_under_3_seconds(tmp_path: Path) -> None:
         assert done.stderr.startswith("rendered stack 'dev': ")
         assert "Traceback" not in done.stderr and "Exception" not in done.stderr
         assert (out / render.MARKER).is_file()
-    assert best < 3.0, f"python -m components.render --stack dev took {best:.2f} s"
+    assert best < 3.0, f"python -m tools.render.pipeline --stack dev took {best:.2f} s"

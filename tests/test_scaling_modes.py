@@ -10,10 +10,10 @@ import pulumi
 import pytest
 
 from components.config import PROJECT, ConfigError
-from components.mockrun import Run, run_program
+from tools.mockrun import Run, run_program
 from components.program import main, validated
 from components.schedule import ScheduleError, to_controller_zone
-from components.validate import validate_object
+from tools.validate import validate_object
 from tests.conftest import STACKS, run_config, stack_config
 
 P = PROJECT

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.mockrun import Run
-from components.validate import CRD_SCHEMA_FILES, KUBERNETES_VERSION, SchemasMissing, validate_object
+from tools.mockrun import Run
+from tools.validate import CRD_SCHEMA_FILES, KUBERNETES_VERSION, SchemasMissing, validate_object
 
 
 def test_every_object_of_every_stack_is_valid(stack_run: Run, schemas_dir: Path) -> None:

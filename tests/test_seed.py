@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from components.mockrun import Run
-from components.validate import validate_object
+from tools.mockrun import Run
+from tools.validate import validate_object
 from tests.conftest import ROOT
 from tests.seedrecipe import flatten, seed_manifests
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components import render
+from tools.render import pipeline as render
 from tests.conftest import ROOT, STACKS
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -279,7 +279,7 @@ def test_every_render_command_in_the_workflows_parses() -> None:
             for step in steps(job):
                 script = re.sub(r"\$\{\{.*?\}\}", "X", step.get("run", "")).replace("\\\n", " ")
                 for line in script.splitlines():
-                    for match in re.finditer(r"-m components\.render (.*)", line):
+                    for match in re.finditer(r"-m tools\.render (.*)", line):
                         words = shlex.split(match.group(1), comments=True)
                         args = []
                         for word in words:

@@ -20,7 +20,7 @@ import kubernetes_validate
 KUBERNETES_VERSION = "1.34.0"
 """The newest Kubernetes minor ACK offers for new clusters (1.35 is still in grayscale)."""
 
-DEFAULT_SCHEMAS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas"
+DEFAULT_SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 LOCAL_SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 CRD_SCHEMA_FILES = {

@@ -1,6 +1,6 @@
 """Offline render of a stack: what ``pulumi up`` would register, without a cloud, a cluster or the Pulumi CLI.
 
-``python -m components.render --stack dev`` runs the program under Pulumi's mocks (:mod:`components.mockrun`) with
+``python -m tools.render.pipeline --stack dev`` runs the program under Pulumi's mocks (:mod:`tools.mockrun`) with
 the stack's config, every secret replaced by a visible placeholder such as ``[secret:ossAccessKeyId]``, and writes:
 
 - ``NNN-<kind>-<name>.yaml``: one file per Kubernetes object, numbered in an order ``kubectl apply -f <dir>`` accepts
@@ -10,7 +10,7 @@ the stack's config, every secret replaced by a visible placeholder such as ``[se
 - ``meta/``: the same data as JSON for ``--diff`` (``resources.json``, ``outputs.json``) and the marker
   ``render.json`` that says which files the render wrote (so a later render may replace them, and nothing else).
 
-``--check`` validates every object offline (:func:`components.validate.validate_object`), ``--diff OTHER_DIR`` prints
+``--check`` validates every object offline (:func:`tools.validate.validate_object`), ``--diff OTHER_DIR`` prints
 what changed between another render and this one, resource by resource and field by field.
 """
 
@@ -30,9 +30,9 @@ import yaml
 from pulumi.runtime.settings import get_root_resource
 
 from components.config import PROJECT, ConfigError
-from components.mockrun import PLACEHOLDER_KUBECONFIG, SECRET_MASK, Run, run_program, stack_file_config
+from tools.mockrun import PLACEHOLDER_KUBECONFIG, SECRET_MASK, Run, run_program, stack_file_config
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 DEFAULT_OUT = Path("render")
 """``--out`` defaults to ``render/<stack>`` (ignored by git)."""
 
@@ -45,7 +45,7 @@ RESOURCES_JSON = f"{META_DIR}/resources.json"
 OUTPUTS_JSON = f"{META_DIR}/outputs.json"
 RESOURCES_MD = "resources.md"
 RENDER_FORMAT = 1
-TOOL = "components.render"
+TOOL = "tools.render"
 
 CI_SECRETS: dict[str, str] = {
     "ossAccessKeyId": "OSS_ACCESS_KEY_ID",
@@ -698,7 +698,7 @@ def check_dir(directory: Path, schemas_dir: Path | None = None) -> list[str]:
 
 
 def check_files(texts: Mapping[str, str], schemas_dir: Path | None = None) -> list[str]:
-    from components.validate import DEFAULT_SCHEMAS_DIR, validate_object
+    from tools.validate import DEFAULT_SCHEMAS_DIR, validate_object
 
     problems: list[str] = []
     for name, text in texts.items():
@@ -846,7 +846,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(diff_data(other, rendered.data()).text())
     status = 0
     if args.check:
-        from components.validate import SchemasMissing
+        from tools.validate import SchemasMissing
 
         try:
             problems = check(rendered)

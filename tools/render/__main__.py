@@ -1,0 +1,7 @@
+"""``python -m tools.render``: see :mod:`tools.render.cli`."""
+
+import sys
+
+from tools.render.pipeline import main
+
+sys.exit(main())
