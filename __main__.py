@@ -1,5 +1,5 @@
 """Elastic GPU inference on ACK with ECI: see README.md."""
 
-from components.program import main
+from program import main
 
 main()

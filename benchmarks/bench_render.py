@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from components.config import PROJECT
+from stackconfig import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,1 +1,1 @@
-"""ComponentResources of the elastic-inference stack, and the config model the program validates."""
+"""ComponentResources of the elastic-inference stack and the naming rules they share."""

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import TypedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_kubernetes as k8s
 
-from components.config import AddonConfig
+
+@dataclass(frozen=True)
+class AddonSpec:
+    """One add-on as the stack installs it."""
+
+    name: str
+    """The add-on's name (ACK's managed add-on name, or the Helm release name)."""
+    enabled: bool
+    """False for an add-on the cluster already runs, or that this stack does not use."""
+    kind: str
+    """``managed``: ``alicloud.cs.KubernetesAddon``; ``helm``: a chart release."""
+    version: str | None
+    """The pinned version; ``None`` installs what ACK or the chart repository offers that day."""
+    namespace: str = "kube-system"
+    """Namespace of a Helm release."""
+    chart: str = ""
+    """Chart of a Helm release."""
+    repo: str = ""
+    """Chart repository of a Helm release."""
+    values: Mapping[str, Any] = field(default_factory=dict)
+    """Helm values, or the managed add-on's ``config``."""
+    cleanup_cloud_resources: bool | None = None
+    """Managed add-ons: release the cloud resources the add-on created when it is uninstalled."""
 
 
 class AckAddonsArgs(TypedDict):
@@ -18,15 +41,14 @@ class AckAddonsArgs(TypedDict):
 
     cluster_id: str
     """Id of the ACK cluster the add-ons are installed on."""
-    addons: Sequence[AddonConfig]
+    addons: Sequence[AddonSpec]
     """Every add-on, enabled or not, from the stack config."""
 
 
 class AckAddons(pulumi.ComponentResource):
-    """seldon-core, ack-virtual-node, ack-kubernetes-elastic-workload and ack-alibaba-cloud-metrics-adapter.
+    """The ACK add-ons a stack needs, each a managed add-on (``alicloud.cs.KubernetesAddon``) or a Helm release.
 
-    A managed add-on is an ``alicloud.cs.KubernetesAddon``; a catalog add-on is a Helm release of the chart
-    from ACK's catalog. Both are pinned to the version in config.
+    Which add-ons, how and at which version is the config layer's catalog; this component only installs them.
     """
 
     installed: pulumi.Output[list[str]]
@@ -46,6 +68,7 @@ class AckAddons(pulumi.ComponentResource):
                     name=addon.name,
                     version=addon.version,
                     config=json.dumps(addon.values, sort_keys=True) if addon.values else None,
+                    cleanup_cloud_resources=addon.cleanup_cloud_resources,
                     opts=child,
                 )
             else:

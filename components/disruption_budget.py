@@ -8,11 +8,13 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.naming import MANAGED_BY
+
 
 class PredictorDisruptionBudgetArgs(TypedDict):
     """Inputs of :class:`PredictorDisruptionBudget`."""
 
-    namespace: str
+    namespace: pulumi.Input[str]
     """Namespace of the predictor."""
     budget_name: str
     """Name of the PodDisruptionBudget."""
@@ -35,7 +37,7 @@ class PredictorDisruptionBudget(pulumi.ComponentResource):
         pdb = k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["budget_name"], namespace=args["namespace"], labels={"app.kubernetes.io/managed-by": "pulumi"}
+                name=args["budget_name"], namespace=args["namespace"], labels=MANAGED_BY
             ),
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(args["selector"])),

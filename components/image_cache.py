@@ -8,6 +8,8 @@ from typing import Any, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.naming import MANAGED_BY
+
 IMAGE_CACHE_API_VERSION = "eci.alibabacloud.com/v1"
 IMAGE_CACHE_KIND = "ImageCache"
 
@@ -42,7 +44,7 @@ class ModelImageCache(pulumi.ComponentResource):
             f"{name}-imagecache",
             api_version=IMAGE_CACHE_API_VERSION,
             kind=IMAGE_CACHE_KIND,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["cache_name"], labels={"app.kubernetes.io/managed-by": "pulumi"}),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["cache_name"], labels=MANAGED_BY),
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args["depends_on"])),
         )

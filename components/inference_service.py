@@ -2,63 +2,131 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TypedDict
 
 import pulumi
 
-from components.addons import AckAddons
-from components.config import ModelConfig
 from components.disruption_budget import PredictorDisruptionBudget
-from components.elastic_scaling import ElasticScaling
+from components.elastic_scaling import ElasticScaling, PodPolicy, UnitSpec
 from components.image_cache import ModelImageCache
 from components.ingress import ModelIngress
-from components.model_server import ModelServer
+from components.model_server import ModelServer, ServerSettings
 from components.model_store import ModelStore
 from components.model_volume import AccessKeyCredentials, ModelVolume
-from components.naming import ack_test_domain
+from components.naming import ModelNames
 from components.qps_autoscaler import QpsAutoscaler, ScaleTarget
 from components.resource_policy import ResourcePolicyScaling
-from components.scheduled_scaling import ScheduledScaling
-from components.units import PodPolicy
+from components.scheduled_scaling import CronJob, ScheduledScaling
 
-SELDON = "seldon-core"
-VIRTUAL_NODE = "ack-virtual-node"
-ELASTIC_WORKLOAD = "ack-kubernetes-elastic-workload"
-METRICS_ADAPTER = "ack-alibaba-cloud-metrics-adapter"
-CRONHPA = "ack-kubernetes-cronhpa-controller"
+
+class ImageCacheSettings(TypedDict):
+    """The model's ECI ImageCache."""
+
+    images: Sequence[str]
+    """Images to cache (each used by a container of the model)."""
+    size_gib: int
+    """Size of the cache disk in GiB."""
+    retention_days: int | None
+    """Days ECI keeps the cache unused; None keeps it until deleted."""
+
+
+class AutoscalerSettings(TypedDict):
+    """The HPA's bounds, target and behavior windows."""
+
+    min_replicas: int
+    """Fewest replicas; also the count the ElasticWorkload starts with."""
+    max_replicas: int
+    """Most replicas."""
+    target_qps: int
+    """QPS per replica above which it scales out."""
+    scale_up_stabilization_seconds: int
+    """Scale-up window."""
+    scale_down_stabilization_seconds: int
+    """Scale-down window."""
+    sls_project: str
+    """Log project with the ingress logs."""
+    sls_logstore: str
+    """Logstore of the ingress logs."""
+
+
+class Dependencies(TypedDict):
+    """What each part waits for (the add-ons its objects need), chosen by the program from the add-on catalog."""
+
+    server: Sequence[pulumi.Resource]
+    """The Seldon operator."""
+    elastic: Sequence[pulumi.Resource]
+    """The ElasticWorkload controller and the virtual node (elasticWorkload mode), or the virtual node."""
+    autoscaler: Sequence[pulumi.Resource]
+    """The metrics adapter."""
+    schedule: Sequence[pulumi.Resource]
+    """The CronHPA controller."""
+    image_cache: Sequence[pulumi.Resource]
+    """The virtual node (it installs the ImageCache CRD)."""
 
 
 class InferenceServiceArgs(TypedDict):
-    """Inputs of :class:`InferenceService`."""
+    """Inputs of :class:`InferenceService`: plain values from the validated config, and the stack's shared parts."""
 
-    model: ModelConfig
-    """The model's validated configuration."""
-    namespace: str
-    """Namespace of every namespaced object."""
-    cluster_id: str
-    """ACK cluster id (test-domain host, default SLS project)."""
-    region: str
-    """Region (test-domain host)."""
+    namespace: pulumi.Input[str]
+    """Namespace of every namespaced object (from the namespace component, so objects wait for it)."""
+    names: ModelNames
+    """Every Kubernetes name of this model's objects."""
+    model_name: str
+    """Model name (TF Serving's ``--model_name``, the directory under ``model_prefix``)."""
+    model_version: int
+    """Version directory TF Serving loads."""
+    predictor_name: str
+    """Seldon predictor name."""
+    local_dir: Path | None
+    """Local SavedModel directory to upload, or None."""
+    oss_location: tuple[str, str] | None
+    """``(bucket, path)`` of an existing model location, or None."""
     bucket: pulumi.Input[str]
     """The stack's model bucket."""
     model_prefix: str
     """Object prefix of uploaded models."""
     oss_endpoint: str
     """Endpoint the CSI driver mounts from."""
+    volume_size: str
+    """Capacity written on the PV and PVC."""
     rrsa_role_name: str | None
     """RAM role for the volume (RRSA), or None to use ``access_key``."""
     access_key: AccessKeyCredentials | None
     """AccessKey pair for the volume's Secret when RRSA is not used."""
-    sls_project: str
-    """Log project of the ingress logs."""
-    sls_logstore: str
-    """Logstore of the ingress logs."""
+    server: ServerSettings
+    """Images, resources, grace period and probe timing of the server."""
+    host: str
+    """Ingress host."""
+    tls_secret: str | None
+    """TLS Secret for ``host``."""
     ingress_class: str | None
     """IngressClass of the Ingress."""
+    pdb_max_unavailable: int | None
+    """PodDisruptionBudget ``maxUnavailable``."""
+    pdb_min_available: int | None
+    """PodDisruptionBudget ``minAvailable``."""
     scaling_mode: str
     """``elasticWorkload`` or ``resourcePolicy``."""
-    addons: AckAddons
-    """The stack's add-ons, for dependencies."""
+    units: Sequence[UnitSpec]
+    """Ordered elastic units."""
+    pod_policy: PodPolicy
+    """Spot protection, graceful eviction and image cache settings of the ECI pods."""
+    source_min: int
+    """Replicas kept on the source Deployment at least (elasticWorkload mode)."""
+    source_max: int
+    """Replicas the source Deployment holds before the units fill (elasticWorkload mode)."""
+    autoscaler: AutoscalerSettings
+    """The HPA."""
+    cron_jobs: Sequence[CronJob]
+    """CronHPA jobs; none means no CronHPA."""
+    image_cache: ImageCacheSettings | None
+    """The ECI ImageCache, or None."""
+    depends: Dependencies
+    """The add-ons each part waits for."""
+    former_names: Sequence[str]
+    """Names this model had before (aliases, so a rename keeps the resources)."""
 
 
 class InferenceService(pulumi.ComponentResource):
@@ -88,12 +156,13 @@ class InferenceService(pulumi.ComponentResource):
     """Name of the ResourcePolicy (resourcePolicy mode)."""
     cron_hpa_name: pulumi.Output[str] | None
     """Name of the CronHPA, when the model has schedules."""
-    deployment_name: pulumi.Output[str]
-    """Deployment the Seldon operator creates."""
+    sdep_name: pulumi.Output[str]
+    """Name of the SeldonDeployment."""
+    predictor_deployment: pulumi.Output[str]
+    """Deployment the Seldon operator creates from it."""
 
     def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        model = args["model"]
-        aliases: list[pulumi.Input[pulumi.Alias]] = [pulumi.Alias(name=former) for former in model.former_names]
+        aliases: list[pulumi.Input[pulumi.Alias]] = [pulumi.Alias(name=former) for former in args["former_names"]]
         super().__init__(
             "eci-inference:index:InferenceService",
             name,
@@ -101,18 +170,17 @@ class InferenceService(pulumi.ComponentResource):
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)),
         )
         child = pulumi.ResourceOptions(parent=self)
-        ns = args["namespace"]
-        base = model.deployment_name
-        addons = args["addons"]
+        ns, names, depends = args["namespace"], args["names"], args["depends"]
 
         store = ModelStore(
             f"{name}-store",
             {
                 "bucket": args["bucket"],
                 "prefix": args["model_prefix"],
-                "model": model.name,
-                "version": model.version,
-                "source": model.source,
+                "model": args["model_name"],
+                "version": args["model_version"],
+                "local_dir": args["local_dir"],
+                "oss_location": args["oss_location"],
             },
             child,
         )
@@ -120,11 +188,12 @@ class InferenceService(pulumi.ComponentResource):
             f"{name}-volume",
             {
                 "namespace": ns,
-                "volume_name": f"{ns}-{base}-model",
-                "claim_name": f"{base}-model",
+                "volume_name": names.volume,
+                "claim_name": names.claim,
+                "secret_name": names.credentials,
                 "bucket": store.bucket,
                 "endpoint": args["oss_endpoint"],
-                "size": model.volume_size,
+                "size": args["volume_size"],
                 "rrsa_role_name": args["rrsa_role_name"],
                 "access_key": args["access_key"],
             },
@@ -134,22 +203,14 @@ class InferenceService(pulumi.ComponentResource):
             f"{name}-server",
             {
                 "namespace": ns,
-                "deployment_name": base,
-                "predictor_name": model.predictor_name,
-                "model_name": model.name,
+                "names": names,
+                "predictor_name": args["predictor_name"],
+                "model_name": args["model_name"],
+                "model_version": args["model_version"],
                 "model_base_path": store.base_path,
                 "claim_name": volume.claim_name,
-                "proxy_image": model.proxy_image,
-                "serving_image": model.serving_image,
-                "gpu": model.gpu,
-                "cpu": model.cpu,
-                "memory": model.memory,
-                "proxy_cpu": model.proxy_cpu,
-                "proxy_memory": model.proxy_memory,
-                "replicas": model.replicas,
-                "termination_grace_seconds": model.termination_grace_seconds,
-                "pre_stop_seconds": model.pre_stop_seconds,
-                "depends_on": addons.needed_by(SELDON),
+                "settings": args["server"],
+                "depends_on": depends["server"],
             },
             child,
         )
@@ -157,12 +218,12 @@ class InferenceService(pulumi.ComponentResource):
             f"{name}-ingress",
             {
                 "namespace": ns,
-                "ingress_name": base,
-                "host": model.host or ack_test_domain(base, args["cluster_id"], args["region"]),
+                "ingress_name": names.ingress,
+                "host": args["host"],
                 "service_name": server.service_name,
                 "service_port": server.http_port,
                 "ingress_class": args["ingress_class"],
-                "tls_secret": model.tls_secret,
+                "tls_secret": args["tls_secret"],
             },
             child,
         )
@@ -170,30 +231,27 @@ class InferenceService(pulumi.ComponentResource):
             f"{name}-budget",
             {
                 "namespace": ns,
-                "budget_name": f"{base}-pdb",
+                "budget_name": names.budget,
                 "selector": server.pod_selector,
-                "max_unavailable": model.pdb_max_unavailable,
-                "min_available": model.pdb_min_available,
+                "max_unavailable": args["pdb_max_unavailable"],
+                "min_available": args["pdb_min_available"],
             },
             child,
         )
-        if model.image_cache is not None:
+        cache = args["image_cache"]
+        if cache is not None:
             ModelImageCache(
                 f"{name}-image-cache",
                 {
-                    "cache_name": f"{ns}-{base}",
-                    "images": model.image_cache.images,
-                    "size_gib": model.image_cache.size_gib,
-                    "retention_days": model.image_cache.retention_days,
-                    "depends_on": addons.needed_by(VIRTUAL_NODE),
+                    "cache_name": names.image_cache,
+                    "images": cache["images"],
+                    "size_gib": cache["size_gib"],
+                    "retention_days": cache["retention_days"],
+                    "depends_on": depends["image_cache"],
                 },
                 child,
             )
-        pod_policy = PodPolicy(
-            spot_protection_hours=model.spot_protection_hours,
-            spot_graceful_eviction=model.spot_graceful_eviction,
-            image_cache=model.image_cache is not None,
-        )
+        scaling = args["autoscaler"]
         self.elastic_workload_name = None
         self.resource_policy_name = None
         target: ScaleTarget
@@ -202,29 +260,29 @@ class InferenceService(pulumi.ComponentResource):
                 f"{name}-resource-policy",
                 {
                     "namespace": ns,
-                    "policy_name": f"{base}-rp",
+                    "policy_name": names.resource_policy,
                     "selector": server.pod_selector,
-                    "units": model.units,
-                    "pod_policy": pod_policy,
-                    "depends_on": addons.needed_by(VIRTUAL_NODE),
+                    "units": args["units"],
+                    "pod_policy": args["pod_policy"],
+                    "depends_on": depends["elastic"],
                 },
                 child,
             )
             self.resource_policy_name = policy.policy_name
-            target = {"api_version": "apps/v1", "kind": "Deployment", "name": server.deployment_name}
+            target = {"api_version": "apps/v1", "kind": "Deployment", "name": server.predictor_deployment}
         else:
             elastic = ElasticScaling(
                 f"{name}-elastic",
                 {
                     "namespace": ns,
-                    "workload_name": f"{base}-ew",
-                    "source_deployment": server.deployment_name,
-                    "source_min": model.source_min,
-                    "source_max": model.source_max,
-                    "replicas": model.replicas,
-                    "units": model.units,
-                    "pod_policy": pod_policy,
-                    "depends_on": addons.needed_by(ELASTIC_WORKLOAD, VIRTUAL_NODE),
+                    "workload_name": names.elastic_workload,
+                    "source_deployment": server.predictor_deployment,
+                    "source_min": args["source_min"],
+                    "source_max": args["source_max"],
+                    "initial_replicas": scaling["min_replicas"],
+                    "units": args["units"],
+                    "pod_policy": args["pod_policy"],
+                    "depends_on": depends["elastic"],
                 },
                 child,
             )
@@ -234,31 +292,31 @@ class InferenceService(pulumi.ComponentResource):
             f"{name}-autoscaler",
             {
                 "namespace": ns,
-                "hpa_name": f"{base}-hpa",
+                "hpa_name": names.hpa,
                 "target": target,
-                "sls_project": args["sls_project"],
-                "sls_logstore": args["sls_logstore"],
+                "sls_project": scaling["sls_project"],
+                "sls_logstore": scaling["sls_logstore"],
                 "route": ingress.route,
-                "min_replicas": model.min_replicas,
-                "max_replicas": model.max_replicas,
-                "target_qps": model.target_qps,
-                "scale_up_stabilization_seconds": model.scale_up_stabilization_seconds,
-                "scale_down_stabilization_seconds": model.scale_down_stabilization_seconds,
-                "scheduled": bool(model.schedules),
-                "depends_on": addons.needed_by(METRICS_ADAPTER),
+                "min_replicas": scaling["min_replicas"],
+                "max_replicas": scaling["max_replicas"],
+                "target_qps": scaling["target_qps"],
+                "scale_up_stabilization_seconds": scaling["scale_up_stabilization_seconds"],
+                "scale_down_stabilization_seconds": scaling["scale_down_stabilization_seconds"],
+                "scheduled": bool(args["cron_jobs"]),
+                "depends_on": depends["autoscaler"],
             },
             child,
         )
         self.cron_hpa_name = None
-        if model.schedules:
+        if args["cron_jobs"]:
             cron = ScheduledScaling(
                 f"{name}-schedule",
                 {
                     "namespace": ns,
-                    "cron_name": f"{base}-cronhpa",
+                    "cron_name": names.cron_hpa,
                     "hpa_name": autoscaler.hpa_name,
-                    "schedules": model.schedules,
-                    "depends_on": addons.needed_by(CRONHPA),
+                    "jobs": args["cron_jobs"],
+                    "depends_on": depends["schedule"],
                 },
                 child,
             )
@@ -269,7 +327,8 @@ class InferenceService(pulumi.ComponentResource):
         self.bucket = store.bucket
         self.model_uri = store.model_uri
         self.hpa_name = autoscaler.hpa_name
-        self.deployment_name = server.deployment_name
+        self.sdep_name = server.sdep_name
+        self.predictor_deployment = server.predictor_deployment
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
@@ -281,7 +340,8 @@ class InferenceService(pulumi.ComponentResource):
             "bucket": self.bucket,
             "modelUri": self.model_uri,
             "hpaName": self.hpa_name,
-            "deploymentName": self.deployment_name,
+            "seldonDeploymentName": self.sdep_name,
+            "predictorDeploymentName": self.predictor_deployment,
         }
         optional = {
             "elasticWorkloadName": self.elastic_workload_name,

@@ -7,13 +7,13 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.naming import PREDICTION_PATH, sls_route
+from components.naming import MANAGED_BY, PREDICTION_PATH, sls_route
 
 
 class ModelIngressArgs(TypedDict):
     """Inputs of :class:`ModelIngress`."""
 
-    namespace: str
+    namespace: pulumi.Input[str]
     """Namespace of the Ingress (the Service's)."""
     ingress_name: str
     """Name of the Ingress."""
@@ -52,7 +52,7 @@ class ModelIngress(pulumi.ComponentResource):
         ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["ingress_name"], namespace=args["namespace"], labels={"app.kubernetes.io/managed-by": "pulumi"}
+                name=args["ingress_name"], namespace=args["namespace"], labels=MANAGED_BY
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=args["ingress_class"],
@@ -76,8 +76,8 @@ class ModelIngress(pulumi.ComponentResource):
         self.host = ingress.urn.apply(lambda _: args["host"])
         self.endpoint_url = pulumi.Output.concat(scheme, "://", self.host)
         self.prediction_url = pulumi.Output.concat(self.endpoint_url, PREDICTION_PATH)
-        self.route = pulumi.Output.all(ingress.urn, args["service_name"], args["service_port"]).apply(
-            lambda v: sls_route(args["namespace"], v[1], v[2])
+        self.route = pulumi.Output.all(ingress.urn, args["namespace"], args["service_name"], args["service_port"]).apply(
+            lambda v: sls_route(v[1], v[2], v[3])
         )
         self.register_outputs(
             {"host": self.host, "endpoint_url": self.endpoint_url, "prediction_url": self.prediction_url, "route": self.route}

@@ -1,4 +1,25 @@
-"""The SeldonDeployment: the tfserving-proxy in front of TF Serving on a GPU, reading the model from the volume."""
+"""The SeldonDeployment: the tfserving-proxy in front of TF Serving on a GPU, reading the model from the volume.
+
+What the Seldon Core operator 1.17.1 does with it (SeldonIO/seldon-core tag v1.17.1,
+``operator/controllers/seldondeployment_controller.go``), and so what this component must and must not write:
+
+- Replicas: ``createComponents`` (lines 515-527) sets the Deployment's ``spec.replicas`` from the componentSpec,
+  predictor or SeldonDeployment ``replicas`` unless Seldon itself owns an HPA (``hpaSpec``) or KEDA object; and
+  ``createDeployments`` (lines 1714-1757) ignores replica differences only in that case, otherwise it copies the
+  desired spec back over the live Deployment (``found.Spec = deploy.Spec``) on every reconcile. It watches the
+  Deployments it owns (``SetupWithManager``, ``Owns(&appsv1.Deployment{})``, line 2252), so any scale-out by our HPA
+  or ElasticWorkload would be undone at once. When ``replicas`` is absent at every level the live count is kept
+  (``if deploy.Spec.Replicas == nil { found.Spec.Replicas = desiredDeployment.Spec.Replicas }``, lines 1749-1751).
+  So this SeldonDeployment never sets ``replicas``: the autoscaler owns the count, starting at its minimum.
+- Probes: the operator adds TCP probes to the graph container (the proxy) only when it has none (lines 818-839), and
+  none to TF Serving, which is not a graph node (lines 757-762). A TCP probe proves a port listens, not that the model
+  is loaded, so TF Serving gets a startup and a readiness probe on its REST metadata URL for the model version:
+  it answers 200 only while that version is loaded and serving (tensorflow/serving 2.3.0,
+  ``servables/tensorflow/get_model_metadata_impl.cc`` needs a servable handle, which ``core/basic_manager.cc`` gives
+  only for a ready servable), 404 while it loads; the status URL would answer 200 even while LOADING. A new pod joins
+  the predictor Service only once every container is ready.
+- Labels: componentSpec ``metadata.labels`` are copied onto the pod template (lines 1046-1050).
+"""
 
 from __future__ import annotations
 
@@ -9,34 +30,26 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.naming import (
+    CONTAINERS,
+    MANAGED_BY,
     PREDICTOR_LABEL,
-    PROXY_CONTAINER,
-    SERVING_CONTAINER,
+    PROXY_HTTP_PORT,
+    SELDON_HTTP_PORT,
     TFSERVING_GRPC_PORT,
     TFSERVING_REST_PORT,
-    seldon_names,
+    ModelNames,
 )
 
 MODEL_MOUNT = "/mnt"
 MODEL_VOLUME = "model-storage"
 SERVING_USER = 1000
+PROBE_PERIOD_SECONDS = 10
+PROBE_TIMEOUT_SECONDS = 5
 
 
-class ModelServerArgs(TypedDict):
-    """Inputs of :class:`ModelServer`."""
+class ServerSettings(TypedDict):
+    """What the stack's config decides about the server."""
 
-    namespace: str
-    """Namespace of the SeldonDeployment."""
-    deployment_name: str
-    """Name of the SeldonDeployment (the operator derives its Deployment and Service names from it)."""
-    predictor_name: str
-    """Name of the single predictor."""
-    model_name: str
-    """Model name TF Serving serves and the proxy asks for."""
-    model_base_path: pulumi.Input[str]
-    """Object path of the model's base directory inside the mounted bucket."""
-    claim_name: pulumi.Input[str]
-    """PVC holding the model bucket."""
     proxy_image: str
     """Image of the Seldon tfserving-proxy."""
     serving_image: str
@@ -51,19 +64,35 @@ class ModelServerArgs(TypedDict):
     """CPU request of the proxy container."""
     proxy_memory: str
     """Memory of the proxy container (requests equal limits)."""
-    replicas: int
-    """Replicas the predictor starts with; the autoscaler owns the count afterwards."""
     termination_grace_seconds: int
     """Time a stopping pod gets to finish in-flight requests."""
     pre_stop_seconds: int
     """Delay before the containers are signalled, so the Service stops routing to the pod first."""
+    model_load_timeout_seconds: int
+    """How long the startup probe waits for the model version (a cold ECI start reads the model from OSS)."""
+
+
+class ModelServerArgs(TypedDict):
+    """Inputs of :class:`ModelServer`."""
+
+    namespace: pulumi.Input[str]
+    """Namespace of the SeldonDeployment."""
+    names: ModelNames
+    """The model's names: the SeldonDeployment, and the Deployment and Service the operator derives from it."""
+    predictor_name: str
+    """Name of the single predictor."""
+    model_name: str
+    """Model name TF Serving serves and the proxy asks for."""
+    model_version: int
+    """The version TF Serving must have loaded before the pod is ready."""
+    model_base_path: pulumi.Input[str]
+    """Object path of the model's base directory inside the mounted bucket."""
+    claim_name: pulumi.Input[str]
+    """PVC holding the model bucket."""
+    settings: ServerSettings
+    """Images, resources, grace period and probe timing."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the operator (seldon-core add-on)."""
-
-
-def container_names() -> list[str]:
-    """Names of the predictor's containers, in order; the Deployment name is built from them."""
-    return [PROXY_CONTAINER, SERVING_CONTAINER]
 
 
 def _security_context() -> dict[str, Any]:
@@ -79,42 +108,67 @@ def _lifecycle(seconds: int) -> dict[str, Any]:
     return {"lifecycle": {"preStop": {"exec": {"command": ["sleep", str(seconds)]}}}} if seconds else {}
 
 
-def pod_labels(args: ModelServerArgs) -> dict[str, str]:
+def pod_labels(names: ModelNames) -> dict[str, str]:
     """Labels the operator puts on every predictor pod (it copies the componentSpec's labels)."""
-    names = seldon_names(args["deployment_name"], args["predictor_name"], container_names())
-    return {PREDICTOR_LABEL: names.service}
+    return {PREDICTOR_LABEL: names.predictor_service}
+
+
+def serving_probes(model_name: str, version: int, load_timeout_seconds: int) -> dict[str, Any]:
+    """Startup and readiness probes that pass only while TF Serving serves ``version`` of the model."""
+    ready = {
+        "httpGet": {"path": f"/v1/models/{model_name}/versions/{version}/metadata", "port": TFSERVING_REST_PORT},
+        "periodSeconds": PROBE_PERIOD_SECONDS,
+        "timeoutSeconds": PROBE_TIMEOUT_SECONDS,
+    }
+    return {
+        "startupProbe": {**ready, "failureThreshold": -(-load_timeout_seconds // PROBE_PERIOD_SECONDS)},
+        "readinessProbe": {**ready, "failureThreshold": 3},
+    }
+
+
+def proxy_probes() -> dict[str, Any]:
+    """Readiness of Seldon's Python wrapper: ``GET /health/ping`` answers once its server runs (seldon-core v1.3.0,
+    ``python/seldon_core/wrapper.py``); the operator gives the proxy port 9000 (``FirstHttpPortNumber``)."""
+    return {
+        "readinessProbe": {
+            "httpGet": {"path": "/health/ping", "port": PROXY_HTTP_PORT},
+            "periodSeconds": PROBE_PERIOD_SECONDS,
+            "timeoutSeconds": PROBE_TIMEOUT_SECONDS,
+            "failureThreshold": 3,
+        }
+    }
 
 
 def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_name: str) -> dict[str, Any]:
-    """The ``spec`` of the SeldonDeployment, from plain values."""
-    proxy, serving = container_names()
-    gpu = str(args["gpu"])
-    lifecycle = _lifecycle(args["pre_stop_seconds"])
+    """The ``spec`` of the SeldonDeployment, from plain values. It sets no ``replicas`` at any level (module doc)."""
+    proxy, serving = CONTAINERS
+    settings = args["settings"]
+    gpu = str(settings["gpu"])
+    lifecycle = _lifecycle(settings["pre_stop_seconds"])
     return {
-        "name": args["deployment_name"],
-        "replicas": args["replicas"],
+        "name": args["names"].sdep,
         "predictors": [
             {
                 "name": args["predictor_name"],
-                "replicas": args["replicas"],
                 "componentSpecs": [
                     {
-                        "metadata": {"labels": pod_labels(args)},
+                        "metadata": {"labels": pod_labels(args["names"])},
                         "spec": {
                             "containers": [
                                 {
                                     "name": proxy,
-                                    "image": args["proxy_image"],
+                                    "image": settings["proxy_image"],
                                     "resources": {
-                                        "requests": {"cpu": args["proxy_cpu"], "memory": args["proxy_memory"]},
-                                        "limits": {"memory": args["proxy_memory"]},
+                                        "requests": {"cpu": settings["proxy_cpu"], "memory": settings["proxy_memory"]},
+                                        "limits": {"memory": settings["proxy_memory"]},
                                     },
                                     "securityContext": _security_context(),
+                                    **proxy_probes(),
                                     **lifecycle,
                                 },
                                 {
                                     "name": serving,
-                                    "image": args["serving_image"],
+                                    "image": settings["serving_image"],
                                     "args": [
                                         "/usr/bin/tensorflow_model_server",
                                         f"--port={TFSERVING_GRPC_PORT}",
@@ -128,10 +182,11 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                     ],
                                     "volumeMounts": [{"name": MODEL_VOLUME, "mountPath": MODEL_MOUNT, "readOnly": True}],
                                     "resources": {
-                                        "requests": {"cpu": args["cpu"], "memory": args["memory"], "nvidia.com/gpu": gpu},
-                                        "limits": {"cpu": args["cpu"], "memory": args["memory"], "nvidia.com/gpu": gpu},
+                                        "requests": {"cpu": settings["cpu"], "memory": settings["memory"], "nvidia.com/gpu": gpu},
+                                        "limits": {"cpu": settings["cpu"], "memory": settings["memory"], "nvidia.com/gpu": gpu},
                                     },
                                     "securityContext": _security_context(),
+                                    **serving_probes(args["model_name"], args["model_version"], settings["model_load_timeout_seconds"]),
                                     **lifecycle,
                                 },
                             ],
@@ -141,7 +196,7 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                     "persistentVolumeClaim": {"claimName": claim_name, "readOnly": True},
                                 }
                             ],
-                            "terminationGracePeriodSeconds": args["termination_grace_seconds"],
+                            "terminationGracePeriodSeconds": settings["termination_grace_seconds"],
                         },
                     }
                 ],
@@ -171,8 +226,8 @@ class ModelServer(pulumi.ComponentResource):
 
     sdep_name: pulumi.Output[str]
     """Name of the SeldonDeployment."""
-    deployment_name: pulumi.Output[str]
-    """Name of the Deployment the operator creates (the ElasticWorkload's source)."""
+    predictor_deployment: pulumi.Output[str]
+    """Name of the Deployment the operator creates (the ElasticWorkload's source, or the HPA's target)."""
     service_name: pulumi.Output[str]
     """Name of the predictor Service the operator creates (the Ingress backend)."""
     http_port: pulumi.Output[int]
@@ -182,7 +237,7 @@ class ModelServer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eci-inference:index:ModelServer", name, None, opts)
-        names = seldon_names(args["deployment_name"], args["predictor_name"], container_names())
+        names = args["names"]
         spec = pulumi.Output.all(args["model_base_path"], args["claim_name"]).apply(
             lambda v: seldon_deployment_spec(args, v[0], v[1])
         )
@@ -191,23 +246,23 @@ class ModelServer(pulumi.ComponentResource):
             api_version="machinelearning.seldon.io/v1",
             kind="SeldonDeployment",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["deployment_name"],
+                name=names.sdep,
                 namespace=args["namespace"],
-                labels={"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/name": args["model_name"]},
+                labels={**MANAGED_BY, "app.kubernetes.io/name": args["model_name"]},
             ),
             spec=spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args["depends_on"])),
         )
         # Derived from the SeldonDeployment's output so that whatever uses a name also waits for it.
-        self.sdep_name = sdep.urn.apply(lambda _: args["deployment_name"])
-        self.deployment_name = sdep.urn.apply(lambda _: names.deployment)
-        self.service_name = sdep.urn.apply(lambda _: names.service)
-        self.http_port = sdep.urn.apply(lambda _: names.http_port)
-        self.pod_selector = {k: _after(sdep, v) for k, v in pod_labels(args).items()}
+        self.sdep_name = _after(sdep, names.sdep)
+        self.predictor_deployment = _after(sdep, names.predictor_deployment)
+        self.service_name = _after(sdep, names.predictor_service)
+        self.http_port = sdep.urn.apply(lambda _: SELDON_HTTP_PORT)
+        self.pod_selector = {k: _after(sdep, v) for k, v in pod_labels(names).items()}
         self.register_outputs(
             {
                 "sdep_name": self.sdep_name,
-                "deployment_name": self.deployment_name,
+                "predictor_deployment": self.predictor_deployment,
                 "service_name": self.service_name,
                 "http_port": self.http_port,
             }

@@ -10,7 +10,6 @@ from typing import TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 
-from components.config import ModelSource
 from components.naming import model_key_prefix
 
 
@@ -25,8 +24,10 @@ class ModelStoreArgs(TypedDict):
     """Model name, the directory under the prefix."""
     version: int
     """Model version, the directory TF Serving loads."""
-    source: ModelSource
-    """Local SavedModel directory or existing oss:// location."""
+    local_dir: Path | None
+    """Local SavedModel directory to upload; ``None`` when ``oss_location`` holds the model."""
+    oss_location: tuple[str, str] | None
+    """``(bucket, path)`` of an existing ``oss://`` location holding the model."""
 
 
 def _content_md5(path: Path) -> str:
@@ -54,11 +55,11 @@ class ModelStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eci-inference:index:ModelStore", name, None, opts)
-        source = args["source"]
-        if source.local_dir is not None:
+        local_dir = args["local_dir"]
+        if local_dir is not None:
             version_prefix = model_key_prefix(args["prefix"], args["model"], args["version"])
-            for path in saved_model_files(source.local_dir):
-                relative = path.relative_to(source.local_dir).as_posix()
+            for path in saved_model_files(local_dir):
+                relative = path.relative_to(local_dir).as_posix()
                 alicloud.oss.BucketObject(
                     f"{name}-{relative}",
                     bucket=args["bucket"],
@@ -70,9 +71,9 @@ class ModelStore(pulumi.ComponentResource):
             self.bucket = pulumi.Output.from_input(args["bucket"])
             base = f"{args['prefix']}/{args['model']}"
         else:
-            assert source.bucket is not None and source.path is not None
-            self.bucket = pulumi.Output.from_input(source.bucket)
-            base = source.path
+            assert args["oss_location"] is not None, "ModelStore needs local_dir or oss_location"
+            bucket, base = args["oss_location"]
+            self.bucket = pulumi.Output.from_input(bucket)
         self.base_path = pulumi.Output.from_input(base)
         self.model_uri = pulumi.Output.concat("oss://", self.bucket, "/", base)
         self.register_outputs({"bucket": self.bucket, "base_path": self.base_path, "model_uri": self.model_uri})

@@ -7,6 +7,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.naming import MANAGED_BY
+
 OSS_CSI_DRIVER = "ossplugin.csi.alibabacloud.com"
 
 
@@ -22,12 +24,14 @@ class AccessKeyCredentials(TypedDict):
 class ModelVolumeArgs(TypedDict):
     """Inputs of :class:`ModelVolume`."""
 
-    namespace: str
+    namespace: pulumi.Input[str]
     """Namespace of the claim (and of the credentials Secret)."""
     volume_name: str
     """Name of the PersistentVolume; also its ``volumeHandle``."""
     claim_name: str
     """Name of the PersistentVolumeClaim the server mounts."""
+    secret_name: str
+    """Name of the Secret holding the AccessKey pair (when not on RRSA)."""
     bucket: pulumi.Input[str]
     """Bucket to mount."""
     endpoint: str
@@ -55,7 +59,7 @@ class ModelVolume(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelVolumeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eci-inference:index:ModelVolume", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        labels = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": args["claim_name"]}
+        labels = {**MANAGED_BY, "app.kubernetes.io/part-of": args["claim_name"]}
         attributes: dict[str, pulumi.Input[str]] = {
             "bucket": args["bucket"],
             "url": args["endpoint"],
@@ -70,7 +74,7 @@ class ModelVolume(pulumi.ComponentResource):
             assert keys is not None, "ModelVolume needs rrsa_role_name or access_key"
             secret = k8s.core.v1.Secret(
                 f"{name}-credentials",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args['claim_name']}-oss", namespace=args["namespace"], labels=labels),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=args["secret_name"], namespace=args["namespace"], labels=labels),
                 type="Opaque",
                 string_data={
                     "akId": keys["access_key_id"],

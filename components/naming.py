@@ -1,8 +1,11 @@
-"""Names that other objects must agree on, derived in one place.
+"""Names that objects must agree on, derived in one place and passed on, never retyped.
 
-The Seldon Core v1 operator names what it creates from the SeldonDeployment (operator source,
-``GetDeploymentName`` / ``GetPredictorKey``); the ElasticWorkload, the Ingress and the HPA's SLS route
-label all refer to those names, so they are computed here and passed on, never retyped.
+The Seldon Core v1 operator names what it creates from the SeldonDeployment (1.17.1,
+``operator/apis/machinelearning.seldon.io/v1/seldondeployment_types.go``: ``GetDeploymentName`` lines 127-146,
+``GetPredictorKey`` lines 157-172, ``hash`` = md5 hex); the ElasticWorkload, the Ingress and the HPA's SLS route label
+all refer to those names. Two names are easy to confuse, so they are never called "deployment name" alone:
+``sdep`` is the SeldonDeployment this program creates, ``predictor_deployment`` the Deployment the operator creates
+from it. The labels and annotations that ECI, the ElasticWorkload and the ResourcePolicy read live here too.
 """
 
 from __future__ import annotations
@@ -21,8 +24,27 @@ MAX_NAME = 63
 PREDICTOR_LABEL = "eci-inference.io/predictor"
 """Pod label (value: the predictor Service name) that the PDB and the ResourcePolicy select on."""
 
+UNIT_LABEL = "eci-inference.io/unit"
+"""Pod label (value: the unit name) the ResourcePolicy puts on the pods of each unit."""
+MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi"}
+
 PROXY_CONTAINER = "tfserving-proxy"
 SERVING_CONTAINER = "tfserving-gpu"
+CONTAINERS = (PROXY_CONTAINER, SERVING_CONTAINER)
+"""The predictor's containers, in order; the operator builds the Deployment's name from them."""
+PROXY_HTTP_PORT = 9000
+"""The port the operator gives the first graph container (``FirstHttpPortNumber``, constants.go; defaults.go)."""
+
+VIRTUAL_KUBELET_ANNOTATION = "virtual-kubelet"
+VIRTUAL_KUBELET_SELECTOR = {"type": "virtual-kubelet"}
+VIRTUAL_KUBELET_TOLERATION = {"key": "virtual-kubelet.io/provider", "operator": "Exists"}
+NODE_POOL_LABEL = "alibabacloud.com/nodepool-id"
+ECI_USE_SPECS = "k8s.aliyun.com/eci-use-specs"
+ECI_SPOT_STRATEGY = "k8s.aliyun.com/eci-spot-strategy"
+ECI_SPOT_PRICE_LIMIT = "k8s.aliyun.com/eci-spot-price-limit"
+ECI_SPOT_DURATION = "k8s.aliyun.com/eci-spot-duration"
+ECI_SPOT_RELEASE_STRATEGY = "k8s.aliyun.com/eci-spot-release-strategy"
+ECI_AUTO_IMAGE_CACHE = "k8s.aliyun.com/eci-auto-imc"
 
 
 def _seldon_limit(name: str) -> str:
@@ -61,3 +83,47 @@ def ack_test_domain(name: str, cluster_id: str, region: str) -> str:
 def model_key_prefix(prefix: str, model: str, version: int) -> str:
     """Object prefix of one model version in the bucket: ``<prefix>/<model>/<version>``."""
     return f"{prefix}/{model}/{version}"
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    """Every Kubernetes name one model's objects carry."""
+
+    sdep: str
+    """The SeldonDeployment."""
+    predictor_deployment: str
+    """The Deployment the operator creates for the predictor (the ElasticWorkload's source, or the HPA's target)."""
+    predictor_service: str
+    """The predictor Service the operator creates (the Ingress backend); also the pods' predictor label value."""
+    ingress: str
+    claim: str
+    volume: str
+    """The PersistentVolume (cluster-scoped, so the namespace is part of it); also its ``volumeHandle``."""
+    credentials: str
+    budget: str
+    elastic_workload: str
+    resource_policy: str
+    hpa: str
+    cron_hpa: str
+    image_cache: str
+    """The ImageCache (cluster-scoped)."""
+
+
+def model_names(namespace: str, sdep: str, predictor: str) -> ModelNames:
+    """The names of one model's objects, from its namespace, SeldonDeployment and predictor."""
+    seldon = seldon_names(sdep, predictor, CONTAINERS)
+    return ModelNames(
+        sdep=sdep,
+        predictor_deployment=seldon.deployment,
+        predictor_service=seldon.service,
+        ingress=sdep,
+        claim=f"{sdep}-model",
+        volume=f"{namespace}-{sdep}-model",
+        credentials=f"{sdep}-model-oss",
+        budget=f"{sdep}-pdb",
+        elastic_workload=f"{sdep}-ew",
+        resource_policy=f"{sdep}-rp",
+        hpa=f"{sdep}-hpa",
+        cron_hpa=f"{sdep}-cronhpa",
+        image_cache=f"{namespace}-{sdep}",
+    )

@@ -8,6 +8,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.naming import MANAGED_BY
+
 QPS_METRIC = "sls_ingress_qps"
 
 
@@ -25,7 +27,7 @@ class ScaleTarget(TypedDict):
 class QpsAutoscalerArgs(TypedDict):
     """Inputs of :class:`QpsAutoscaler`."""
 
-    namespace: str
+    namespace: pulumi.Input[str]
     """Namespace of the HPA (its target's)."""
     hpa_name: str
     """Name of the HPA."""
@@ -84,7 +86,7 @@ class QpsAutoscaler(pulumi.ComponentResource):
         hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["hpa_name"], namespace=args["namespace"], labels={"app.kubernetes.io/managed-by": "pulumi"}
+                name=args["hpa_name"], namespace=args["namespace"], labels=MANAGED_BY
             ),
             spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(

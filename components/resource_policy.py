@@ -8,8 +8,8 @@ from typing import Any, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import ElasticUnit
-from components.units import PodPolicy, node_selector, pod_annotations
+from components.elastic_scaling import PodPolicy, UnitSpec, node_selector, pod_annotations
+from components.naming import MANAGED_BY, UNIT_LABEL, VIRTUAL_KUBELET_ANNOTATION
 
 RP_API_VERSION = "scheduling.alibabacloud.com/v1alpha1"
 RP_KIND = "ResourcePolicy"
@@ -18,13 +18,13 @@ RP_KIND = "ResourcePolicy"
 class ResourcePolicyScalingArgs(TypedDict):
     """Inputs of :class:`ResourcePolicyScaling`."""
 
-    namespace: str
+    namespace: pulumi.Input[str]
     """Namespace of the ResourcePolicy (it selects pods of this namespace only)."""
     policy_name: str
     """Name of the ResourcePolicy."""
     selector: Mapping[str, pulumi.Input[str]]
     """Pod labels that select exactly the predictor's pods."""
-    units: Sequence[ElasticUnit]
+    units: Sequence[UnitSpec]
     """Ordered units: the scheduler fills the first with room; scale-in removes pods in reverse order."""
     pod_policy: PodPolicy
     """Spot protection, graceful eviction and image cache settings of the model's ECI pods."""
@@ -32,15 +32,15 @@ class ResourcePolicyScalingArgs(TypedDict):
     """What must exist first: the virtual node."""
 
 
-def unit_spec(unit: ElasticUnit, policy: PodPolicy) -> dict[str, Any]:
+def unit_spec(unit: UnitSpec, policy: PodPolicy) -> dict[str, Any]:
     """One ``units`` entry: ``resource: eci`` with its pod annotations, or ``resource: ecs`` on a node pool."""
     spec: dict[str, Any] = {"resource": unit.resource}
     if not unit.is_eci:
         spec["nodeSelector"] = node_selector(unit)
     spec["max"] = unit.max
-    spec["podLabels"] = {"eci-inference.io/unit": unit.name}
+    spec["podLabels"] = {UNIT_LABEL: unit.name}
     annotations = pod_annotations(unit, policy)
-    annotations.pop("virtual-kubelet", None)
+    annotations.pop(VIRTUAL_KUBELET_ANNOTATION, None)
     if annotations:
         spec["podAnnotations"] = annotations
     return spec
@@ -59,7 +59,7 @@ class ResourcePolicyScaling(pulumi.ComponentResource):
             api_version=RP_API_VERSION,
             kind=RP_KIND,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["policy_name"], namespace=args["namespace"], labels={"app.kubernetes.io/managed-by": "pulumi"}
+                name=args["policy_name"], namespace=args["namespace"], labels=MANAGED_BY
             ),
             spec={
                 "selector": dict(args["selector"]),

@@ -8,23 +8,36 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import Schedule
+from components.naming import MANAGED_BY
 
 CRONHPA_API_VERSION = "autoscaling.alibabacloud.com/v1beta1"
 CRONHPA_KIND = "CronHorizontalPodAutoscaler"
 
 
+class CronJob(TypedDict):
+    """One CronHPA job."""
+
+    name: str
+    """Job name, unique within the CronHPA."""
+    schedule: str
+    """Six-field cron expression (seconds first) in the controller's time zone."""
+    target_size: int
+    """What the controller does with it at that time (``ScaleHPA`` in kubernetes-cronhpa-controller
+    ``pkg/controller/cronjob.go``): it raises the HPA's ``maxReplicas`` to it when it is above, and sets
+    ``minReplicas`` to it when the HPA's current count is below it; it is not a floor that lasts until the next job."""
+
+
 class ScheduledScalingArgs(TypedDict):
     """Inputs of :class:`ScheduledScaling`."""
 
-    namespace: str
+    namespace: pulumi.Input[str]
     """Namespace of the HPA."""
     cron_name: str
     """Name of the CronHorizontalPodAutoscaler."""
     hpa_name: pulumi.Input[str]
     """The HPA it adjusts (never the workload: the two would overwrite each other)."""
-    schedules: Sequence[Schedule]
-    """Jobs: from each schedule on, the HPA keeps at least ``min_replicas``."""
+    jobs: Sequence[CronJob]
+    """The jobs, in order."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the cronhpa controller."""
 
@@ -42,13 +55,13 @@ class ScheduledScaling(pulumi.ComponentResource):
             api_version=CRONHPA_API_VERSION,
             kind=CRONHPA_KIND,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["cron_name"], namespace=args["namespace"], labels={"app.kubernetes.io/managed-by": "pulumi"}
+                name=args["cron_name"], namespace=args["namespace"], labels=MANAGED_BY
             ),
             spec={
                 "scaleTargetRef": {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "name": args["hpa_name"]},
                 "jobs": [
-                    {"name": s.name, "schedule": s.cron, "targetSize": s.min_replicas, "runOnce": False}
-                    for s in args["schedules"]
+                    {"name": job["name"], "schedule": job["schedule"], "targetSize": job["target_size"], "runOnce": False}
+                    for job in args["jobs"]
                 ],
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args["depends_on"])),

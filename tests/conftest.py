@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from components.config import PROJECT
+from stackconfig import PROJECT
 from tools.mockrun import Run, run_program, stack_file_config
-from components.program import main
+from program import main
+from stackconfig import StackConfig, load
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -80,3 +81,8 @@ def seed_path() -> Path:
     if not SEED.is_file():
         pytest.fail(f"the seed recipe is missing: expected {SEED} (../shared/seed beside the repository)")
     return SEED
+
+
+def validated(config: dict[str, Any], secret_keys: list[str]) -> StackConfig:
+    """Validate a config as the program does (raises :class:`ConfigError`)."""
+    return load(config, secret_keys, ROOT)

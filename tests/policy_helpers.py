@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -20,8 +20,26 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from tools.mockrun import Registered
 from policies.eci_policies import PackResourcePolicy, PackStackPolicy
+
+
+class Registered(Protocol):
+    """What these helpers read of a resource the mocks captured (``tools.mockrun.Registered``). A protocol, not an
+    import: the helpers for hand-made resources must work without the program being importable."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def urn(self) -> str: ...
+    @property
+    def inputs(self) -> dict[str, Any]: ...
+    @property
+    def protect(self) -> bool: ...
+    @property
+    def parent(self) -> str: ...
+
 
 UNKNOWN = UNKNOWN_STRING_VALUE
 """What the engine sends for any value not known during preview."""

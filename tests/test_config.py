@@ -12,7 +12,8 @@ import yaml
 
 from components.config import PROJECT, TOP_LEVEL_KEYS, ConfigError
 from tools.mockrun import Run, run_program
-from components.program import main, validated
+from program import main
+from tests.conftest import validated
 from tests.conftest import ROOT
 
 ConfigFactory = Callable[[], tuple[dict[str, Any], list[str]]]

@@ -21,8 +21,6 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from components.config import PROJECT
-from tools.mockrun import Run
 from components.naming import seldon_names
 from policies.eci_policies import (
     POLICIES,
@@ -33,6 +31,7 @@ from policies.eci_policies import (
     credentials,
     elastic,
     ingress,
+    podsecurity,
     seldon,
     storage,
     wiring,
@@ -40,6 +39,7 @@ from policies.eci_policies import (
 )
 from policies.eci_policies import autoscaling as hpa_policies
 from policies.eci_policies.config import PolicyConfigError
+from stackconfig import PROJECT
 from tests.conftest import ROOT, STACKS, run_stack, stack_config
 from tests.policy_helpers import (
     UNKNOWN,
@@ -54,6 +54,7 @@ from tests.policy_helpers import (
     wire,
 )
 from tests.seedrecipe import seed_manifests
+from tools.mockrun import Run
 
 PV = "kubernetes:core/v1:PersistentVolume"
 SECRET = "kubernetes:core/v1:Secret"
@@ -68,6 +69,7 @@ HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 BUCKET = "alicloud:oss/bucket:Bucket"
 BUCKET_ACL = "alicloud:oss/bucketAcl:BucketAcl"
+BUCKET_PAB = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
 GPU = "nvidia.com/gpu"
 SPOT = elastic.ECI_SPOT_STRATEGY
 PRICE = elastic.ECI_SPOT_PRICE_LIMIT
@@ -77,6 +79,12 @@ EXPECTED_LEVELS = {
     "no-plaintext-credentials": "mandatory",
     "oss-bucket-encrypted": "mandatory",
     "oss-bucket-private": "mandatory",
+    "oss-public-access-blocked": "mandatory",
+    "oss-bucket-policy-not-public": "mandatory",
+    "no-privileged-containers": "mandatory",
+    "no-host-namespaces": "mandatory",
+    "no-host-path-volumes": "mandatory",
+    "no-load-balancer-services": "mandatory",
     "gpu-requests-equal-limits": "mandatory",
     "container-resource-requests": "mandatory",
     "image-pinned": "mandatory",
@@ -86,6 +94,7 @@ EXPECTED_LEVELS = {
     "eci-specs-allowed": "mandatory",
     "hpa-max-within-elastic-capacity": "mandatory",
     "inference-wiring": "mandatory",
+    "prod-hardening": "mandatory",
     "ingress-tls": "advisory",
     "hpa-behavior": "advisory",
     "spot-price-limit": "advisory",
@@ -285,7 +294,7 @@ def test_pack_has_every_policy_once_with_its_level() -> None:
     levels = {p.name: p.enforcement_level.value if p.enforcement_level else None for p in POLICIES}
     assert len(levels) == len(POLICIES)
     assert levels == EXPECTED_LEVELS
-    assert {p.name for p in STACK_POLICIES} == {"hpa-max-within-elastic-capacity", "inference-wiring"}
+    assert {p.name for p in STACK_POLICIES} == {"hpa-max-within-elastic-capacity", "inference-wiring", "prod-hardening"}
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
@@ -648,11 +657,13 @@ def test_every_stack_passes_every_mandatory_policy(stack: str, stack_runs: dict[
 
 
 def test_mandatory_policies_do_look_at_the_stacks(stack_runs: dict[str, Run]) -> None:
-    """The pass above is not vacuous: every mandatory resource policy applies to resources the stacks register."""
+    """The pass above is not vacuous: every mandatory resource policy applies to resources the stacks register,
+    except those that guard against a kind the program never creates (a Service: the operator makes them)."""
     types = {r.type for run in stack_runs.values() for r in run.resources}
+    never_created = {"no-load-balancer-services"}
     for policy in MANDATORY_RESOURCE:
-        assert any(policy.applies(t) for t in types), policy.name
-    assert {SDEP, EW, HPA, INGRESS, BUCKET, BUCKET_ACL, PV} <= types
+        assert any(policy.applies(t) for t in types) != (policy.name in never_created), policy.name
+    assert {SDEP, EW, HPA, INGRESS, BUCKET, BUCKET_ACL, BUCKET_PAB, PV} <= types
 
 
 def expected_advisories(stack: str) -> set[str]:
@@ -776,6 +787,15 @@ UNKNOWN_CASES = [
     (elastic.spot_price_limit, EW, with_unknown(ew(), "spec", "elasticUnit", 1, "annotations", PRICE),
      'spec.elasticUnit[1].annotations["k8s.aliyun.com/eci-spot-price-limit"]'),
     (ingress.ingress_tls, INGRESS, with_unknown(ingress_obj(), "spec", "tls"), "`spec.tls`"),
+    # the security policies (tests/test_policies_security.py has their passing and failing cases)
+    (storage.oss_public_access_blocked, BUCKET_PAB, {"bucket": "b", "blockPublicAccess": UNKNOWN}, "`blockPublicAccess`"),
+    (storage.oss_bucket_policy_not_public, "alicloud:oss/bucketPolicy:BucketPolicy", {"bucket": "b", "policy": UNKNOWN}, "`policy`"),
+    (podsecurity.no_privileged_containers, SDEP, with_unknown(sdep(), *SDEP_C0, "securityContext"), "containers[0].securityContext"),
+    (podsecurity.no_host_namespaces, DEPLOYMENT, with_unknown(deployment([container()]), "spec", "template", "spec"), "spec.template.spec"),
+    (podsecurity.no_host_path_volumes, SDEP, with_unknown(sdep(), "spec", "predictors", 0, "componentSpecs"),
+     "spec.predictors[0].componentSpecs"),
+    (podsecurity.no_load_balancer_services, "kubernetes:core/v1:Service", {"metadata": {"name": "s"}, "spec": {"type": UNKNOWN}},
+     "spec.type"),
 ]  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config import PROJECT
+from stackconfig import PROJECT
 from tools.mockrun import Registered, Run
 from components.naming import seldon_names
 from tests.conftest import PLACEHOLDER_SECRETS, STACKS, run_config, run_stack, stack_config

@@ -16,9 +16,9 @@ import yaml
 from pulumi.runtime.settings import get_root_resource
 
 from tools.render import pipeline as render
-from components.config import PROJECT
+from stackconfig import PROJECT
 from tools.mockrun import SECRET_MASK, run_program
-from components.program import main as program_main
+from program import main as program_main
 from tests.conftest import PLACEHOLDER_SECRETS, ROOT, STACKS, run_stack
 
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"

@@ -9,10 +9,11 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import PROJECT, ConfigError
+from stackconfig import PROJECT, ConfigError
 from tools.mockrun import Run, run_program
-from components.program import main, validated
-from components.schedule import ScheduleError, to_controller_zone
+from program import main
+from tests.conftest import validated
+from stackconfig.schedule import ScheduleError, to_controller_zone
 from tools.validate import validate_object
 from tests.conftest import STACKS, run_config, stack_config
 

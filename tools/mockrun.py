@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,10 @@ from pulumi.runtime import rpc
 from pulumi.runtime.settings import get_root_resource, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 
-from components.config import PROJECT
+from stackconfig import PROJECT
 
+CONFIG_ENV = "PULUMI_CONFIG"
+SECRET_KEYS_ENV = "PULUMI_CONFIG_SECRET_KEYS"
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SECRET_MASK = "[secret]"
@@ -192,11 +195,22 @@ def run_program(
         set_root_resource(None)  # type: ignore[arg-type]
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=_Monitor(mocks, run))
         text_config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-        pulumi.runtime.set_all_config(text_config, list(secret_keys))
-        loop.run_until_complete(run_pulumi_func(program))
-        loop.run_until_complete(_capture_outputs(run))
-    finally:
+        # As the Python language host does for `pulumi up`: the whole config in PULUMI_CONFIG, the secret keys
+        # in PULUMI_CONFIG_SECRET_KEYS (pulumi.runtime.get_config_env / get_config_secret_keys_env read them).
         pulumi.runtime.set_all_config({}, [])
+        saved = {k: os.environ.get(k) for k in (CONFIG_ENV, SECRET_KEYS_ENV)}
+        os.environ[CONFIG_ENV] = json.dumps(text_config)
+        os.environ[SECRET_KEYS_ENV] = json.dumps(list(secret_keys))
+        try:
+            loop.run_until_complete(run_pulumi_func(program))
+            loop.run_until_complete(_capture_outputs(run))
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    finally:
         loop.close()
         asyncio.set_event_loop(None)
     return run

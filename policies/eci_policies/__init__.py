@@ -10,8 +10,16 @@ from .autoscaling import hpa_autoscaling_v2, hpa_behavior, hpa_max_within_elasti
 from .credentials import no_plaintext_credentials
 from .elastic import eci_specs_allowed, elastic_unit_bounds, elastic_unit_order, spot_price_limit
 from .framework import PackResourcePolicy, PackStackPolicy
+from .hardening import prod_hardening
 from .ingress import ingress_tls
-from .storage import model_bucket_protected, oss_bucket_encrypted, oss_bucket_private
+from .podsecurity import no_host_namespaces, no_host_path_volumes, no_load_balancer_services, no_privileged_containers
+from .storage import (
+    model_bucket_protected,
+    oss_bucket_encrypted,
+    oss_bucket_policy_not_public,
+    oss_bucket_private,
+    oss_public_access_blocked,
+)
 from .wiring import inference_wiring
 from .workloads import container_resource_requests, containers_non_root, gpu_requests_equal_limits, image_pinned
 
@@ -21,6 +29,12 @@ RESOURCE_POLICIES: list[PackResourcePolicy] = [
     no_plaintext_credentials,
     oss_bucket_encrypted,
     oss_bucket_private,
+    oss_public_access_blocked,
+    oss_bucket_policy_not_public,
+    no_privileged_containers,
+    no_host_namespaces,
+    no_host_path_volumes,
+    no_load_balancer_services,
     gpu_requests_equal_limits,
     container_resource_requests,
     image_pinned,
@@ -35,7 +49,7 @@ RESOURCE_POLICIES: list[PackResourcePolicy] = [
     model_bucket_protected,
 ]
 
-STACK_POLICIES: list[PackStackPolicy] = [hpa_max_within_elastic_capacity, inference_wiring]
+STACK_POLICIES: list[PackStackPolicy] = [hpa_max_within_elastic_capacity, inference_wiring, prod_hardening]
 
 POLICIES: list[PackResourcePolicy | PackStackPolicy] = [*RESOURCE_POLICIES, *STACK_POLICIES]
 

@@ -21,7 +21,7 @@ def _covered(host: str, tls_hosts: list[str]) -> bool:
     return False
 
 
-def _tls(res: Res, _config: Mapping[str, Any]) -> Iterator[str]:
+def tls_problems(res: Res, _config: Mapping[str, Any]) -> Iterator[str]:
     tls = entries(dig(res.props, "spec", "tls"))
     if not tls:
         yield f"{res.label} has no spec.tls: predictions (and their inputs) travel in plain HTTP."
@@ -41,6 +41,6 @@ ingress_tls = PackResourcePolicy(
     ),
     level=ADVISORY,
     applies=lambda t: is_kind(t, "Ingress"),
-    check=_tls,
+    check=tls_problems,
     remediation="Add spec.tls: [{hosts: [<host>], secretName: <tls secret>}] (model config host + tlsSecret).",
 )

@@ -1,7 +1,9 @@
-"""The OSS model bucket: encrypted, private, protected from deletion."""
+"""The OSS model bucket: encrypted, private, public access blocked, no anonymous bucket policy, protected from
+deletion. Type tokens and input names are pulumi-alicloud 4.0.0's (``pulumi_alicloud/oss/``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -10,6 +12,9 @@ from .values import dig, known, text
 
 BUCKET = "alicloud:oss/bucket:Bucket"
 BUCKET_ACL = "alicloud:oss/bucketAcl:BucketAcl"
+BUCKET_POLICY = "alicloud:oss/bucketPolicy:BucketPolicy"
+BUCKET_PUBLIC_ACCESS_BLOCK = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ACCOUNT_PUBLIC_ACCESS_BLOCK = "alicloud:oss/accountPublicAccessBlock:AccountPublicAccessBlock"
 SSE_ALGORITHMS = ("AES256", "KMS", "SM4")
 PRIVATE = "private"
 
@@ -84,4 +89,89 @@ model_bucket_protected = PackResourcePolicy(
     applies=lambda t: t == BUCKET,
     check=_protected,
     remediation="pulumi config set protectBucket true (ResourceOptions(protect=True)); forceDestroy=False.",
+)
+
+
+def _blocked(res: Res, _config: Mapping[str, Any]) -> Iterator[str]:
+    value = known(res.props.get("blockPublicAccess"))
+    if value is not True:
+        scope = "every bucket of the account" if res.type == ACCOUNT_PUBLIC_ACCESS_BLOCK else "the bucket"
+        yield (
+            f"{res.label}: blockPublicAccess is {'unset' if value is None else repr(value)}, so a public ACL or bucket "
+            f"policy on {scope} takes effect and the models can be read (or written) by anyone."
+        )
+
+
+oss_public_access_blocked = PackResourcePolicy(
+    name="oss-public-access-blocked",
+    description=(
+        "Where the stack declares OSS Block Public Access (alicloud.oss.BucketPublicAccessBlock or "
+        "AccountPublicAccessBlock), blockPublicAccess is true. Fix: BucketPublicAccessBlock(bucket=..., "
+        "block_public_access=True), as the program's ModelBucket does."
+    ),
+    level=MANDATORY,
+    applies=lambda t: t in (BUCKET_PUBLIC_ACCESS_BLOCK, ACCOUNT_PUBLIC_ACCESS_BLOCK),
+    check=_blocked,
+    remediation="Set blockPublicAccess (block_public_access) to true.",
+)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a Principal: ``"*"``, ``["*", "123"]``, or a mapping of such (``{"RAM": [...]}``)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    return []
+
+
+def public_statements(document: Any) -> Iterator[str]:
+    """A description of every statement that allows anyone: Effect Allow and a Principal with the ``*`` wildcard.
+    OSS counts a statement as non-public only when its Principal holds no ``*`` (or a Condition pins a VPC, IP or
+    similar); this check does not look at Conditions: the stack never needs anonymous access."""
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    listed = statements if isinstance(statements, list) else [statements] if isinstance(statements, dict) else []
+    for index, statement in enumerate(listed):
+        if not isinstance(statement, dict) or str(statement.get("Effect", "")).strip().lower() != "allow":
+            continue
+        principals = _strings(statement.get("Principal"))
+        if any("*" in p for p in principals):
+            actions = ", ".join(_strings(statement.get("Action"))) or "its actions"
+            shown = ", ".join(repr(p) for p in principals)
+            yield f"Statement[{index}] allows {actions} to anyone (Principal {shown})"
+
+
+def _policy_text(res: Res, _config: Mapping[str, Any]) -> Iterator[str]:
+    raw = known(res.props.get("policy"))
+    if raw is None or raw == "":
+        return
+    if isinstance(raw, str):
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            yield f"{res.label}: policy is not valid JSON, so it cannot be confirmed to grant no anonymous access."
+            return
+    else:
+        document = raw
+    for found in public_statements(document):
+        yield (
+            f"{res.label}: policy {found}: anonymous users can read (or change) the models without credentials, "
+            "whatever the bucket's ACL."
+        )
+
+
+oss_bucket_policy_not_public = PackResourcePolicy(
+    name="oss-bucket-policy-not-public",
+    description=(
+        "No OSS bucket policy grants anonymous access: no statement of an alicloud.oss.BucketPolicy's policy (or a "
+        "Bucket's deprecated policy) has Effect Allow with a Principal holding * (a bare * or a list with *), whatever its "
+        "actions or conditions. Fix: name the RAM users, roles or accounts in Principal; the program's pods read the "
+        "bucket through RRSA or an AccessKey, never anonymously."
+    ),
+    level=MANDATORY,
+    applies=lambda t: t in (BUCKET, BUCKET_POLICY),
+    check=_policy_text,
+    remediation="Replace Principal '*' with the RAM identities that need access (or Effect Deny).",
 )

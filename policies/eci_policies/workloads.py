@@ -167,7 +167,7 @@ image_pinned = PackResourcePolicy(
 )
 
 
-def _non_root(container: Container, _config: Mapping[str, Any], res: Res) -> Iterator[str]:
+def non_root_problems(container: Container, _config: Mapping[str, Any], res: Res) -> Iterator[str]:
     pod_context = mapping(dig(container.pod.spec, "securityContext"))
     context = mapping(dig(container.body, "securityContext"))
     user_value = context.get("runAsUser") if "runAsUser" in context else pod_context.get("runAsUser")
@@ -189,6 +189,6 @@ containers_non_root = container_policy(
         "container (or the pod), plus allowPrivilegeEscalation: false."
     ),
     level=ADVISORY,
-    check=_non_root,
+    check=non_root_problems,
     remediation="securityContext: {runAsNonRoot: true, runAsUser: 1000, allowPrivilegeEscalation: false}.",
 )

@@ -29,7 +29,7 @@ import pulumi
 import yaml
 from pulumi.runtime.settings import get_root_resource
 
-from components.config import PROJECT, ConfigError
+from stackconfig import PROJECT, ConfigError
 from tools.mockrun import PLACEHOLDER_KUBECONFIG, SECRET_MASK, Run, run_program, stack_file_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -601,7 +601,7 @@ def render_stack(
 
     Raises :class:`UnknownStack` or :class:`StackConfigInvalid` (with the program's own message).
     """
-    from components.program import main as program_main  # the providers' SDKs load only when a render runs
+    from program import main as program_main  # the providers' SDKs load only when a render runs
 
     config, secret_keys = render_config(stack, config_override, secret_override, project_dir)
     try:

@@ -109,3 +109,44 @@ def to_controller_zone(cron: str, time_zone: str, controller_zone: str) -> str:
         )
     fields[2] = ",".join(str(h % 24) for h in sorted(moved, key=lambda h: h % 24))
     return " ".join(fields)
+
+
+def _expand(text: str, index: int) -> set[int] | None:
+    """The values a field matches; ``None`` for ``*`` or ``?`` (every value)."""
+    if text in ("*", "?"):
+        return None
+    lo, hi = _RANGES[index]
+    values: set[int] = set()
+    for item in text.split(","):
+        base, _, step = item.partition("/")
+        if base == "*":
+            start, end = lo, hi
+        else:
+            bounds = [_value(part, index) for part in base.split("-")]
+            start, end = bounds[0], bounds[-1] if len(bounds) == 2 or step else bounds[0]
+            if step and len(bounds) == 1:
+                end = hi
+        values.update(range(start, end + 1, int(step) if step else 1))
+    return values
+
+
+def fires(cron: str) -> bool:
+    """Whether a six-field expression matches any date at all (``0 8 31 2 *`` never does).
+
+    Day matching follows robfig/cron, which the controller uses (``github.com/ringtail/go-cron``, a fork):
+    when both day of month and day of week are restricted, a date matching either fires.
+    """
+    fields = normalise(cron)
+    days, months, weekdays = _expand(fields[3], 3), _expand(fields[4], 4), _expand(fields[5], 5)
+    if days is None and weekdays is None:
+        return True
+    day = datetime(2024, 1, 1)
+    for _ in range(366 * 8):  # eight years: every weekday falls on every date, leap days included
+        month_ok = months is None or day.month in months
+        dom = days is None or day.day in days
+        dow = weekdays is None or (day.isoweekday() % 7) in weekdays
+        matched = (dom or dow) if days is not None and weekdays is not None else (dom and dow)
+        if month_ok and matched:
+            return True
+        day += timedelta(days=1)
+    return False

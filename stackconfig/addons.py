@@ -1,0 +1,136 @@
+"""The ACK add-on catalog: every add-on the stack may install, how, at which version, and who needs it.
+
+This is the one place that names the add-ons. The program installs the add-ons a stack needs (its scaling mode and
+its schedules decide), the components depend on the ones their objects need (``needed_by``), and the config layer
+refuses a pinned version below the minimum a feature of the stack needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AddonName = Literal[
+    "ack-virtual-node",
+    "seldon-core",
+    "ack-kubernetes-elastic-workload",
+    "ack-alibaba-cloud-metrics-adapter",
+    "ack-kubernetes-cronhpa-controller",
+]
+VIRTUAL_NODE: AddonName = "ack-virtual-node"
+SELDON: AddonName = "seldon-core"
+ELASTIC_WORKLOAD: AddonName = "ack-kubernetes-elastic-workload"
+METRICS_ADAPTER: AddonName = "ack-alibaba-cloud-metrics-adapter"
+CRONHPA: AddonName = "ack-kubernetes-cronhpa-controller"
+
+ACK_CATALOG_REPO = "https://aliacs-app-catalog.oss-cn-hangzhou.aliyuncs.com/charts-incubator/"
+SELDON_CHART_REPO = "https://storage.googleapis.com/seldon-charts"
+
+Feature = Literal["always", "elasticWorkload", "schedules", "spotGracefulEviction"]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """How an add-on is installed by default, and why a stack needs it."""
+
+    kind: Literal["managed", "helm"]
+    """``managed``: an ACK managed add-on (``alicloud.cs.KubernetesAddon``); ``helm``: a chart release."""
+    namespace: str
+    version: str | None
+    """The version the committed stacks install; ``None`` where no release list could be found (see README)."""
+    version_source: str
+    """Where that version (or its absence) comes from."""
+    needed_for: tuple[Feature, ...]
+    """The stack features that need it (``always``: every stack)."""
+    chart: str | None = None
+    repo: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    minimum: Mapping[Feature, str] = field(default_factory=dict)
+    """The lowest version that supports a feature, with the feature that needs it."""
+    minimum_source: str = ""
+    cleanup_cloud_resources: bool | None = None
+    """Managed add-ons only: what ``pulumi destroy`` does with the cloud resources the add-on created."""
+
+
+CATALOG: dict[AddonName, CatalogEntry] = {
+    VIRTUAL_NODE: CatalogEntry(
+        kind="managed",
+        namespace="kube-system",
+        version=None,
+        version_source=(
+            "ACK publishes release notes for ack-virtual-node, but no copy of them could be read offline; the ECI "
+            "documentation names 2.11.0 as the minimum for api-evict. Pin it in config (README, 'Add-ons')"
+        ),
+        needed_for=("always",),
+        minimum={"spotGracefulEviction": "2.11.0"},
+        minimum_source=(
+            "ECI, 'Create a preemptible elastic container instance', Graceful termination: 'you must update "
+            "ack-virtual-node to 2.11.0 or later' for eci-spot-release-strategy: api-evict"
+        ),
+        # terraform-provider-alicloud, website/docs/r/cs_kubernetes_addon.html.markdown: cleanup_cloud_resources
+        # "Currently only works for addon ack-virtual-node and you must specify it when uninstall addon ack-virtual-node".
+        # Its resource reads it with GetOk, so only true is ever sent: releasing the ECI resources the virtual node
+        # created (its pods' instances) is the only explicit choice, and the one a destroy means.
+        cleanup_cloud_resources=True,
+    ),
+    SELDON: CatalogEntry(
+        kind="helm",
+        namespace="seldon-system",
+        version="1.17.1",
+        version_source="seldon-core-operator chart 1.17.1 (the CRD in schemas/seldondeployment_v1.json)",
+        needed_for=("always",),
+        chart="seldon-core-operator",
+        repo=SELDON_CHART_REPO,
+        values={"usageMetrics": {"enabled": False}},
+    ),
+    ELASTIC_WORKLOAD: CatalogEntry(
+        kind="helm",
+        namespace="kube-system",
+        version=None,
+        version_source=(
+            "no release list of the ack-kubernetes-elastic-workload chart could be found (ACK: not actively developed "
+            "since June 2024); pin the version your cluster runs in config"
+        ),
+        needed_for=("elasticWorkload",),
+        chart="ack-kubernetes-elastic-workload",
+        repo=ACK_CATALOG_REPO,
+    ),
+    METRICS_ADAPTER: CatalogEntry(
+        kind="helm",
+        namespace="kube-system",
+        version="1.3.3",
+        version_source=(
+            "chart 1.3.3 of ACK's charts-incubator catalog, as Alibaba Cloud's own ROS templates install it; ACK "
+            "publishes no release notes for the chart and documents no in-place upgrade (uninstall, then install)"
+        ),
+        needed_for=("always",),
+        chart="ack-alibaba-cloud-metrics-adapter",
+        repo=ACK_CATALOG_REPO,
+    ),
+    CRONHPA: CatalogEntry(
+        kind="managed",
+        namespace="kube-system",
+        version="v1.4.4-d9f7d25-aliyun",
+        version_source="ACK release notes of ack-kubernetes-cronhpa-controller: v1.4.4-d9f7d25-aliyun, 2023-12-15",
+        needed_for=("schedules",),
+    ),
+}
+"""Every add-on the stack may install; the order is the install order shown in renders."""
+
+
+def features(scaling_mode: str, has_schedules: bool, spot_graceful_eviction: bool) -> set[Feature]:
+    """The features a stack uses, which decide the add-ons it needs."""
+    used: set[Feature] = {"always"}
+    if scaling_mode == "elasticWorkload":
+        used.add("elasticWorkload")
+    if has_schedules:
+        used.add("schedules")
+    if spot_graceful_eviction:
+        used.add("spotGracefulEviction")
+    return used
+
+
+def needed(used: set[Feature]) -> list[AddonName]:
+    """The add-ons a stack with these features needs, in catalog order."""
+    return [name for name, entry in CATALOG.items() if used & set(entry.needed_for)]

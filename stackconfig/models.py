@@ -1,0 +1,575 @@
+"""The stack's configuration as pydantic models: keys, types, bounds and defaults in one place each.
+
+Field names are the stack keys in snake_case; each field's alias is the camelCase key users write
+(``eci-inference:models[0].targetQps``). Rules that relate several keys are model validators that report every
+problem they find (:func:`stackconfig.errors.rule_error`). Some rules need values from outside the model they check
+(the project directory, the namespace, the scaling mode, the controller's time zone): the loader passes them as the
+validation context (:class:`Context`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from stackconfig import eci_specs
+from stackconfig.addons import CATALOG, AddonName, features, needed
+from stackconfig.errors import NO_VALUE, allowed, nearest, rule_error
+from stackconfig.schedule import ScheduleError, fires, to_controller_zone, zone
+from stackconfig.types import (
+    Bool,
+    BucketName,
+    ChartRepo,
+    ClusterId,
+    DnsLabel,
+    EciSpec,
+    Host,
+    Image,
+    NodePoolId,
+    ObjectPrefix,
+    OssEndpoint,
+    Quantity,
+    Region,
+    RoleName,
+    SlsLogstore,
+    SlsProject,
+    Version,
+    Whole,
+    quantity_value,
+    version_tuple,
+)
+
+MAX_SDEP_NAME = 57
+"""Labels carry ``<seldonDeploymentName>-model``, and a label value holds at most 63 characters."""
+MAX_LABEL = 63
+SPOT_NOTICE_SECONDS = 180
+"""ECI raises SpotToBeReleased about three minutes before it reclaims a spot instance (ECI, 'Create a preemptible
+elastic container instance'; ACK's Jobs page says about five: the shorter one is the one to plan for)."""
+MAX_STABILIZATION_SECONDS = 3600
+"""kubernetes v1.34 ``pkg/apis/autoscaling/validation/validation.go``: ``MaxStabilizationWindowSeconds = 3600``."""
+PROVIDER_NAMESPACES = ("alicloud", "kubernetes", "pulumi")
+_OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+SELDON_EXECUTOR_CPU = "0.5"
+SELDON_EXECUTOR_MEMORY = "512Mi"
+"""The operator adds its executor container (``seldon-container-engine``) to every predictor pod with these requests
+and limits (seldon-core v1.17.1, ``helm-charts/seldon-core-operator/values.yaml`` ``executor.resources``); ECI sizes
+the pod by the sum of its containers, so they count when a pod is fitted to an instance type."""
+
+DEFAULT_PROXY_IMAGE = "registry.cn-beijing.aliyuncs.com/deepai/seldonio-tfserving-proxy_rest:1.3.0"
+DEFAULT_SERVING_IMAGE = "tensorflow/serving:2.3.0-gpu"
+
+RENAMED = {
+    ("ModelConfig", "deploymentName"): "it is now seldonDeploymentName (the SeldonDeployment's name; the Deployment the operator "
+    "creates from it is a stack output, predictorDeploymentName)",
+    ("ModelConfig", "replicas"): "the HPA owns the replica count and starts it at minReplicas; a SeldonDeployment that sets replicas "
+    "makes the Seldon operator (1.17.1) undo every scale-out, so the program never sets it",
+    ("ScheduleConfig", "minReplicas"): "it is now targetSize: at the scheduled time the CronHPA controller sets the "
+    "HPA's minReplicas to it only when the HPA's current count is below it, and raises maxReplicas to it when it is "
+    "above (kubernetes-cronhpa-controller, ScaleHPA); it is not a floor that holds until the next job",
+}
+"""Keys that were renamed or removed, with what to write instead."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the model validators need from outside the model they check."""
+
+    project_dir: Path
+    namespace: str | None = None
+    scaling_mode: str | None = None
+    cron_zone: str | None = None
+    secret_keys: frozenset[str] = frozenset()
+
+
+def _context(info: ValidationInfo) -> Context:
+    context = info.context
+    assert isinstance(context, Context), "validate with context=Context(...)"
+    return context
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, allow_inf_nan=False, hide_input_in_errors=False
+    )
+
+
+class UnitConfig(_Model):
+    """One elastic unit: where pods go once the units before it are full."""
+
+    name: DnsLabel = Field(description="unit name, unique within the model")
+    resource: Literal["eci", "ecs"] = "eci"
+    specs: list[EciSpec] | None = Field(None, min_length=1)
+    node_pool_id: NodePoolId | None = None
+    min: Whole = Field(0, ge=0)
+    max: Whole = Field(description="the most pods this unit holds", ge=1)
+    spot_strategy: Literal["SpotAsPriceGo", "SpotWithPriceLimit"] | None = None
+    price_limit: float | None = Field(None, gt=0)
+
+    @field_validator("specs", mode="before")
+    @classmethod
+    def _one_spec_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @property
+    def is_spot(self) -> bool:
+        return self.spot_strategy is not None
+
+    @property
+    def is_eci(self) -> bool:
+        return self.resource == "eci"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UnitConfig:
+        problems: list[tuple[str, Any, str]] = []
+        if self.min > self.max:
+            problems.append(("min", self.min, f"is greater than max = {self.max}: the minimum must not exceed the maximum"))
+        if self.price_limit is not None and self.spot_strategy != "SpotWithPriceLimit":
+            problems.append(("priceLimit", self.price_limit, "a price limit needs spotStrategy: SpotWithPriceLimit"))
+        if self.spot_strategy == "SpotWithPriceLimit" and self.price_limit is None:
+            problems.append(("priceLimit", NO_VALUE, "is required: spotStrategy SpotWithPriceLimit needs the hourly price limit"))
+        if self.resource == "ecs":
+            if self.node_pool_id is None:
+                problems.append(("nodePoolId", NO_VALUE, "is required: an ecs unit places pods on the node pool with this id"))
+            for key, value in (("specs", self.specs), ("spotStrategy", self.spot_strategy), ("priceLimit", self.price_limit)):
+                if value is not None:
+                    problems.append((key, value, "only an eci unit takes ECI instance types and spot settings"))
+        else:
+            if self.specs is None:
+                problems.append(("specs", NO_VALUE, "is required: an eci unit names its ECI instance types"))
+            if self.node_pool_id is not None:
+                problems.append(("nodePoolId", self.node_pool_id, "only an ecs unit runs on a node pool"))
+            known = eci_specs.table()
+            for i, spec in enumerate(self.specs or []):
+                if spec not in known:
+                    problems.append(
+                        (f"specs[{i}]", spec, f"is not an ECI GPU instance type this stack knows{nearest(spec, known)}; "
+                         f"known: {', '.join(known)} (stackconfig/eci_gpu_specs.yaml)")
+                    )  # fmt: skip
+        if problems:
+            raise rule_error(problems)
+        return self
+
+
+class ScheduleConfig(_Model):
+    """A CronHPA job: at ``cron`` (in ``timeZone``) the CronHPA sets the HPA's bounds from ``targetSize``."""
+
+    name: DnsLabel
+    cron: str = Field(min_length=1, description="5 fields (minute hour day month weekday) or 6 (seconds first)")
+    time_zone: str = "UTC"
+    target_size: Whole = Field(description="the replica count the job asks for (see README, 'Schedules')", ge=1)
+    _controller_cron: str | None = PrivateAttr(None)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zone(value)
+        except ScheduleError as error:
+            raise allowed(str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _translate(self, info: ValidationInfo) -> ScheduleConfig:
+        controller = _context(info).cron_zone
+        try:
+            translated = to_controller_zone(self.cron, self.time_zone, controller or self.time_zone)
+        except ScheduleError as error:
+            raise rule_error([("cron", self.cron, str(error))]) from None
+        if not fires(translated):
+            raise rule_error([("cron", self.cron, "never fires: no date matches its day, month and weekday fields")])
+        self._controller_cron = translated
+        return self
+
+    @property
+    def controller_cron(self) -> str:
+        """The six-field expression in the controller's time zone (what the CronHPA gets)."""
+        assert self._controller_cron is not None
+        return self._controller_cron
+
+
+class ImageCacheConfig(_Model):
+    """An ECI ImageCache holding the serving images, so a scale-out does not pull them from the registry."""
+
+    images: list[Image] = Field(min_length=1, description="the container images to cache")
+    size_gib: Whole = Field(40, ge=20, alias="sizeGiB")
+    retention_days: Whole | None = Field(None, ge=1)
+
+
+class ModelConfig(_Model):
+    """One served model: its source, its server, its scaling and its route."""
+
+    name: DnsLabel = Field(description="model name (TF Serving --model_name, stack output name)")
+    seldon_deployment_name: DnsLabel | None = Field(None, max_length=MAX_SDEP_NAME)
+    version: Whole = Field(1, ge=1)
+    source: str = Field(
+        min_length=1, description="a local SavedModel directory or oss://<bucket>/<path> holding one"
+    )
+    predictor_name: DnsLabel = "predictor"
+    proxy_image: Image = DEFAULT_PROXY_IMAGE
+    serving_image: Image = DEFAULT_SERVING_IMAGE
+    gpu: Whole = Field(1, ge=1, le=16)
+    cpu: Quantity = "3"
+    memory: Quantity = "12Gi"
+    proxy_cpu: Quantity = "0.5"
+    proxy_memory: Quantity = "512Mi"
+    source_min: Whole = Field(0, ge=0)
+    source_max: Whole = Field(1, ge=0)
+    units: list[UnitConfig] = Field(min_length=1, description="the ordered elastic units")
+    min_replicas: Whole = Field(1, ge=1)
+    max_replicas: Whole = Field(10, ge=1, le=1000)
+    target_qps: Whole = Field(10, ge=1)
+    scale_up_stabilization_seconds: Whole = Field(0, ge=0, le=MAX_STABILIZATION_SECONDS)
+    scale_down_stabilization_seconds: Whole = Field(300, ge=0, le=MAX_STABILIZATION_SECONDS)
+    host: Host | None = None
+    tls_secret: DnsLabel | None = None
+    volume_size: Quantity = "5Gi"
+    former_names: list[DnsLabel] = []
+    schedules: list[ScheduleConfig] = []
+    termination_grace_period_seconds: Whole = Field(30, ge=1)
+    pre_stop_seconds: Whole = Field(10, ge=0)
+    pdb_max_unavailable: Whole | None = Field(None, ge=1)
+    pdb_min_available: Whole | None = Field(None, ge=0)
+    spot_protection_hours: Whole = Field(1, ge=0, le=1)
+    spot_graceful_eviction: Bool = True
+    image_cache: ImageCacheConfig | None = None
+    model_load_timeout_seconds: Whole = Field(900, ge=60, le=3600)
+    """How long TF Serving may take to load the model after the pod starts (a cold ECI start reads it from OSS)."""
+
+    @property
+    def sdep_name(self) -> str:
+        """The SeldonDeployment's name (defaults to the model name)."""
+        return self.seldon_deployment_name or self.name
+
+    @property
+    def oss_source(self) -> tuple[str, str] | None:
+        """``(bucket, path)`` of an ``oss://`` source; ``None`` for a local directory."""
+        if not self.source.startswith("oss://"):
+            return None
+        bucket, _, path = self.source.removeprefix("oss://").partition("/")
+        return bucket, path.strip("/")
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str, info: ValidationInfo) -> str:
+        if value.startswith("oss://"):
+            bucket, _, path = value.removeprefix("oss://").partition("/")
+            if not _OSS_BUCKET.match(bucket) or not path.strip("/"):
+                raise allowed("must be oss://<bucket>/<path> with a valid bucket name")
+            return value
+        try:
+            path = (_context(info).project_dir / value).resolve()
+            is_dir = path.is_dir()
+            has_model = is_dir and ((path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file())
+        except (OSError, ValueError) as error:
+            raise allowed(f"must be a local directory or an oss:// URI; it cannot be read as a path ({error})") from None
+        if not is_dir:
+            raise allowed(f"must be a local directory or an oss:// URI; {path} is not a directory")
+        if not has_model:
+            raise allowed("must hold a TensorFlow SavedModel (saved_model.pb and variables/); none found there")
+        return value
+
+    def local_dir(self, project_dir: Path) -> Path | None:
+        """The SavedModel directory to upload, or ``None`` for an ``oss://`` source."""
+        return None if self.oss_source else (project_dir / self.source).resolve()
+
+    @model_validator(mode="after")
+    def _rules(self, info: ValidationInfo) -> ModelConfig:
+        context = _context(info)
+        problems: list[tuple[str, Any, str]] = []
+        add = problems.append
+        if self.source_min > self.source_max:
+            add(("sourceMin", self.source_min, f"is greater than sourceMax = {self.source_max}: the minimum must not exceed the maximum"))  # fmt: skip
+        if self.min_replicas > self.max_replicas:
+            add(("minReplicas", self.min_replicas, f"is greater than maxReplicas = {self.max_replicas}: the minimum must not exceed the maximum"))  # fmt: skip
+        names = [u.name for u in self.units]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                add((f"units[{i}].name", name, "unit names must be unique within a model"))
+        self._capacity_rules(context, add)
+        self._schedule_rules(add)
+        self._disruption_rules(add)
+        self._spec_rules(add)
+        self._name_rules(context, add)
+        if self.image_cache is not None:
+            used = {self.proxy_image, self.serving_image}
+            for i, image in enumerate(self.image_cache.images):
+                if image not in used:
+                    add((f"imageCache.images[{i}]", image, f"no container of this model uses it; used: {', '.join(sorted(used))}"))
+        if problems:
+            raise rule_error(problems)
+        return self
+
+    def _capacity_rules(self, context: Context, add: Any) -> None:
+        elastic = context.scaling_mode != "resourcePolicy"
+        floor = sum(u.min for u in self.units) + (self.source_min if elastic else 0)
+        if elastic and floor > self.max_replicas:
+            add(("units", [u.min for u in self.units],
+                 f"the units' min (plus sourceMin) add up to {floor}, above maxReplicas = {self.max_replicas}: "
+                 "the ElasticWorkload could never scale in to what the HPA asks"))  # fmt: skip
+        if context.scaling_mode == "resourcePolicy" and not any(u.is_eci for u in self.units):
+            add(("units", [u.name for u in self.units], "resourcePolicy mode needs at least one eci unit"))
+
+    def _schedule_rules(self, add: Any) -> None:
+        for i, schedule in enumerate(self.schedules):
+            if schedule.target_size > self.max_replicas:
+                add((f"schedules[{i}].targetSize", schedule.target_size,
+                     f"is above maxReplicas = {self.max_replicas}: the CronHPA would raise the HPA's maxReplicas to it "
+                     "(kubernetes-cronhpa-controller ScaleHPA), past the capacity this stack was checked for"))  # fmt: skip
+        names = [s.name for s in self.schedules]
+        if len(set(names)) != len(names):
+            add(("schedules", names, "schedule names must be unique within a model"))
+
+    def _disruption_rules(self, add: Any) -> None:
+        grace, pre_stop = self.termination_grace_period_seconds, self.pre_stop_seconds
+        if pre_stop >= grace:
+            add(("preStopSeconds", pre_stop, f"must be shorter than terminationGracePeriodSeconds = {grace}"))
+        if grace > SPOT_NOTICE_SECONDS and any(u.is_spot for u in self.units):
+            add(("terminationGracePeriodSeconds", grace,
+                 f"spot pods get about {SPOT_NOTICE_SECONDS} s notice before ECI reclaims them; use at most {SPOT_NOTICE_SECONDS}"))  # fmt: skip
+        if self.pdb_max_unavailable is not None and self.pdb_min_available is not None:
+            add(("pdbMinAvailable", self.pdb_min_available, "set either pdbMinAvailable or pdbMaxUnavailable, not both"))
+        if self.pdb_min_available is not None and self.pdb_min_available >= self.max_replicas:
+            add(("pdbMinAvailable", self.pdb_min_available,
+                 f"must be below maxReplicas = {self.max_replicas}, or the budget blocks every eviction (spot reclaims included)"))  # fmt: skip
+
+    def _spec_rules(self, add: Any) -> None:
+        cpu = quantity_value(self.cpu) + quantity_value(self.proxy_cpu) + quantity_value(SELDON_EXECUTOR_CPU)
+        memory = quantity_value(self.memory) + quantity_value(self.proxy_memory) + quantity_value(SELDON_EXECUTOR_MEMORY)
+        known = eci_specs.table()
+        for i, unit in enumerate(self.units):
+            for j, spec in enumerate(unit.specs or []):
+                if spec in known:
+                    for why in eci_specs.misfits(known[spec], cpu, memory, self.gpu):
+                        add((f"units[{i}].specs[{j}]", spec, f"the pod does not fit it: {why} (cpu + proxyCpu + Seldon's executor {SELDON_EXECUTOR_CPU}; memory + proxyMemory + {SELDON_EXECUTOR_MEMORY}; gpu)"))  # fmt: skip
+
+    def _name_rules(self, context: Context, add: Any) -> None:
+        if context.namespace is None:
+            return
+        # The HPA selects its metric by the label sls.ingress.route = <namespace>-<service>-<port>; the Service is
+        # <sdep>-<predictor> (hashed by the operator only past 63, which the label would already exceed).
+        route = f"{context.namespace}-{self.sdep_name}-{self.predictor_name}-8000"
+        if len(route) > MAX_LABEL:
+            add(("seldonDeploymentName", self.sdep_name,
+                 f"makes the HPA's sls.ingress.route label {route!r} longer than {MAX_LABEL} characters; "
+                 "shorten seldonDeploymentName, predictorName or the namespace"))  # fmt: skip
+
+    @property
+    def pdb(self) -> tuple[int | None, int | None]:
+        """``(maxUnavailable, minAvailable)`` of the PodDisruptionBudget (one of the two; 1 unavailable by default)."""
+        if self.pdb_max_unavailable is None and self.pdb_min_available is None:
+            return 1, None
+        return self.pdb_max_unavailable, self.pdb_min_available
+
+
+class AddonOverride(_Model):
+    """Per add-on overrides of the catalog (``stackconfig/addons.py``)."""
+
+    enabled: Bool | None = None
+    kind: Literal["managed", "helm"] | None = None
+    version: Version | None = None
+    chart: DnsLabel | None = None
+    repo: ChartRepo | None = None
+    namespace: DnsLabel | None = None
+    values: dict[str, Any] | None = None
+
+
+class AddonSettings(_Model):
+    """One add-on as the stack installs it: the catalog entry with the stack's overrides applied."""
+
+    name: AddonName
+    enabled: bool
+    kind: Literal["managed", "helm"]
+    version: str | None
+    chart: str
+    repo: str
+    namespace: str
+    values: dict[str, Any]
+    cleanup_cloud_resources: bool | None
+
+
+Secret = Annotated[SecretStr, Field(min_length=1)]
+
+
+class StackConfig(_Model):
+    """The whole stack configuration (the keys of the project namespace, ``eci-inference:<key>``)."""
+
+    cluster_id: ClusterId = Field(description="Id of the existing ACK cluster (c + hex).")
+    region: Region = Field(description="Alibaba Cloud region of the cluster and the bucket, e.g. cn-beijing.")
+    kubeconfig: Secret | None = Field(
+        None, description="Kubeconfig for the cluster; when unset the cluster's credential is fetched from ACK."
+    )
+    namespace: DnsLabel = Field("default", description="Namespace of the serving objects.")
+    create_namespace: Bool | None = Field(
+        None, description="Create the namespace (default: true unless it is default or kube-system)."
+    )
+    bucket: BucketName = Field(description="OSS bucket that holds the models (created unless createBucket is false).")
+    create_bucket: Bool = Field(True, description="Create the bucket (private, encrypted, versioned); false uses an existing one.")
+    protect_bucket: Bool = Field(True, description="Protect the created bucket from deletion by Pulumi.")
+    model_prefix: ObjectPrefix = Field(
+        "models", description="Object prefix under which local models are uploaded: <prefix>/<model>/<version>/."
+    )
+    oss_endpoint: OssEndpoint | None = Field(
+        None, description="OSS endpoint the CSI driver mounts from; default oss-<region>-internal.aliyuncs.com."
+    )
+    volume_auth: Literal["rrsa", "accessKey"] = Field(
+        "rrsa", description="How the OSS volume authenticates: rrsa (pod identity) or accessKey (Kubernetes Secret)."
+    )
+    rrsa_role_name: RoleName | None = Field(None, description="RAM role the OSS CSI driver assumes when volumeAuth is rrsa.")
+    oss_access_key_id: Secret | None = Field(
+        None, description="AccessKey id for the OSS volume when volumeAuth is accessKey.", alias="ossAccessKeyId"
+    )
+    oss_access_key_secret: Secret | None = Field(
+        None, description="AccessKey secret for the OSS volume when volumeAuth is accessKey."
+    )
+    sls_project: SlsProject | None = Field(None, description="Log project holding the ingress logs; default k8s-log-<clusterId>.")
+    sls_logstore: SlsLogstore = Field("nginx-ingress", description="Logstore of the ingress access logs.")
+    ingress_class: DnsLabel = Field("nginx", description="IngressClass of the Ingress objects.")
+    scaling_mode: Literal["elasticWorkload", "resourcePolicy"] = Field(
+        "elasticWorkload",
+        description="elasticWorkload (an ElasticWorkload over the Seldon Deployment) or resourcePolicy (ACK's ResourcePolicy scheduling).",
+    )
+    cron_controller_time_zone: str | None = Field(
+        None, description="Time zone ack-kubernetes-cronhpa-controller runs in; required with schedules (see README)."
+    )
+    addons: dict[str, AddonOverride] = Field(
+        {}, description="Per add-on overrides: {<add-on>: {enabled, kind, version, chart, repo, namespace, values}}."
+    )
+    models: list[ModelConfig] = Field(min_length=1, description="The served models: a list of model objects (see README).")
+    _addons: tuple[AddonSettings, ...] = PrivateAttr(())
+
+    @field_validator("cron_controller_time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                zone(value)
+            except ScheduleError as error:
+                raise allowed(str(error)) from None
+        return value
+
+    @property
+    def ns_created(self) -> bool:
+        """Whether the program creates the namespace."""
+        if self.create_namespace is not None:
+            return self.create_namespace
+        return self.namespace not in ("default", "kube-system")
+
+    @property
+    def endpoint(self) -> str:
+        return self.oss_endpoint or f"oss-{self.region}-internal.aliyuncs.com"
+
+    @property
+    def log_project(self) -> str:
+        return self.sls_project or f"k8s-log-{self.cluster_id}"
+
+    @property
+    def installed_addons(self) -> tuple[AddonSettings, ...]:
+        """Every catalog add-on with the overrides applied; the ones this stack does not need are disabled."""
+        return self._addons
+
+    @model_validator(mode="after")
+    def _rules(self, info: ValidationInfo) -> StackConfig:
+        context = _context(info)
+        problems: list[tuple[str, Any, str]] = []
+        add = problems.append
+        for key in ("kubeconfig", "ossAccessKeyId", "ossAccessKeySecret"):
+            if getattr(self, _attr(key)) is not None and key not in context.secret_keys:
+                add((key, NO_VALUE, f"must be set as a secret: pulumi config set --secret {key} <value>"))
+        if self.volume_auth == "rrsa":
+            if self.rrsa_role_name is None:
+                add(("rrsaRoleName", NO_VALUE, "is required: volumeAuth is rrsa, so the RAM role the CSI driver assumes must be named"))  # fmt: skip
+            for key in ("ossAccessKeyId", "ossAccessKeySecret"):
+                if getattr(self, _attr(key)) is not None:
+                    add((key, NO_VALUE, "is set but volumeAuth is rrsa: remove it, or set volumeAuth to accessKey"))
+        else:
+            for key in ("ossAccessKeyId", "ossAccessKeySecret"):
+                if getattr(self, _attr(key)) is None:
+                    add((key, NO_VALUE, f"is required: volumeAuth is accessKey: pulumi config set --secret {key} <value>"))
+        if self.create_namespace and self.namespace in ("default", "kube-system"):
+            add(("createNamespace", True, f"namespace {self.namespace!r} always exists; set createNamespace to false"))
+        for attr, key in (("name", "name"), ("sdep_name", "seldonDeploymentName")):
+            seen: set[str] = set()
+            for i, model in enumerate(self.models):
+                value = getattr(model, attr)
+                if value in seen:
+                    add((f"models[{i}].{key}", value, "must be unique across models"))
+                seen.add(value)
+        hosts: dict[str, int] = {}
+        for i, model in enumerate(self.models):
+            host = model.host or f"{model.sdep_name}.{self.cluster_id}.{self.region}.alicontainer.com"
+            if host in hosts:
+                add((f"models[{i}].host", host,
+                     f"models[{hosts[host]}] is served on the same host and path '/': one Ingress rule would hide the other"))  # fmt: skip
+            hosts.setdefault(host, i)
+        has_schedules = any(m.schedules for m in self.models)
+        if has_schedules and self.cron_controller_time_zone is None:
+            add(("cronControllerTimeZone", NO_VALUE,
+                 "is required when a model has schedules: the CronHPA controller fires in its own process's time zone, "
+                 "which ACK does not document for its add-on (the upstream chart runs it with TZ=Asia/Shanghai)"))  # fmt: skip
+        self._addons = self._addon_settings(has_schedules, add)
+        if problems:
+            raise rule_error(problems)
+        return self
+
+    def _addon_settings(self, has_schedules: bool, add: Any) -> tuple[AddonSettings, ...]:
+        graceful = any(m.spot_graceful_eviction and any(u.is_spot for u in m.units) for m in self.models)
+        used = features(self.scaling_mode, has_schedules, graceful)
+        wanted = needed(used)
+        for name in self.addons:
+            if name not in CATALOG:
+                add((f"addons.{name}", NO_VALUE, f"is not an add-on this stack installs{nearest(name, CATALOG)}; allowed: {', '.join(CATALOG)}"))  # fmt: skip
+        result = []
+        for name, entry in CATALOG.items():
+            given = self.addons.get(name, AddonOverride())
+            key = f"addons.{name}"
+            enabled = given.enabled if given.enabled is not None else True
+            if name not in wanted:
+                if given.enabled is True:
+                    add((f"{key}.enabled", True, "this add-on is not used by this stack's scalingMode and schedules"))
+                enabled = False
+            version = given.version if given.version is not None else entry.version
+            for feature, minimum in entry.minimum.items():
+                if enabled and feature in used and version is not None and version_tuple(version) < version_tuple(minimum):
+                    add((f"{key}.version", version,
+                         f"is below {minimum}, the first version that supports {feature} ({entry.minimum_source})"))  # fmt: skip
+            kind = given.kind or entry.kind
+            values = given.values if given.values is not None else dict(entry.values)
+            result.append(
+                AddonSettings(
+                    name=name,
+                    enabled=enabled,
+                    kind=kind,
+                    version=version,
+                    chart=given.chart or entry.chart or name,
+                    repo=given.repo or entry.repo or "",
+                    namespace=given.namespace or entry.namespace,
+                    values=values,
+                    cleanup_cloud_resources=entry.cleanup_cloud_resources if kind == "managed" else None,
+                )
+            )
+        return tuple(result)
+
+
+def _attr(key: str) -> str:
+    return {"kubeconfig": "kubeconfig", "ossAccessKeyId": "oss_access_key_id", "ossAccessKeySecret": "oss_access_key_secret"}[key]
+
+
+SECRET_KEYS = ("kubeconfig", "ossAccessKeyId", "ossAccessKeySecret")
+"""The only keys that may be secrets."""
+
+
+def secret_value(value: SecretStr | None) -> str | None:
+    """The plain text of a secret, for wrapping in ``pulumi.Output.secret`` only."""
+    return None if value is None else value.get_secret_value()
+
+
+def describe(model: type[BaseModel]) -> Mapping[str, str]:
+    """Each key's description, for ``Pulumi.yaml`` and the README."""
+    return {f.alias or n: f.description or "" for n, f in model.model_fields.items()}
