@@ -36,9 +36,7 @@ class PredictorDisruptionBudget(pulumi.ComponentResource):
         super().__init__("eci-inference:index:PredictorDisruptionBudget", name, None, opts)
         pdb = k8s.policy.v1.PodDisruptionBudget(
             f"{name}-pdb",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["budget_name"], namespace=args["namespace"], labels=MANAGED_BY
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["budget_name"], namespace=args["namespace"], labels=MANAGED_BY),
             spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(args["selector"])),
                 max_unavailable=args["max_unavailable"],

@@ -51,9 +51,7 @@ class ModelIngress(pulumi.ComponentResource):
             tls = [k8s.networking.v1.IngressTLSArgs(hosts=[args["host"]], secret_name=args["tls_secret"])]
         ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["ingress_name"], namespace=args["namespace"], labels=MANAGED_BY
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["ingress_name"], namespace=args["namespace"], labels=MANAGED_BY),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=args["ingress_class"],
                 tls=tls,

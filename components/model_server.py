@@ -186,7 +186,9 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                         "limits": {"cpu": settings["cpu"], "memory": settings["memory"], "nvidia.com/gpu": gpu},
                                     },
                                     "securityContext": _security_context(),
-                                    **serving_probes(args["model_name"], args["model_version"], settings["model_load_timeout_seconds"]),
+                                    **serving_probes(
+                                        args["model_name"], args["model_version"], settings["model_load_timeout_seconds"]
+                                    ),
                                     **lifecycle,
                                 },
                             ],

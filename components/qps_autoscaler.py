@@ -85,9 +85,7 @@ class QpsAutoscaler(pulumi.ComponentResource):
         target = args["target"]
         hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["hpa_name"], namespace=args["namespace"], labels=MANAGED_BY
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["hpa_name"], namespace=args["namespace"], labels=MANAGED_BY),
             spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version=target["api_version"], kind=target["kind"], name=target["name"]

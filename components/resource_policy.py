@@ -58,9 +58,7 @@ class ResourcePolicyScaling(pulumi.ComponentResource):
             f"{name}-rp",
             api_version=RP_API_VERSION,
             kind=RP_KIND,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["policy_name"], namespace=args["namespace"], labels=MANAGED_BY
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["policy_name"], namespace=args["namespace"], labels=MANAGED_BY),
             spec={
                 "selector": dict(args["selector"]),
                 "strategy": "prefer",

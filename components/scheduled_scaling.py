@@ -54,9 +54,7 @@ class ScheduledScaling(pulumi.ComponentResource):
             f"{name}-cronhpa",
             api_version=CRONHPA_API_VERSION,
             kind=CRONHPA_KIND,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args["cron_name"], namespace=args["namespace"], labels=MANAGED_BY
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["cron_name"], namespace=args["namespace"], labels=MANAGED_BY),
             spec={
                 "scaleTargetRef": {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "name": args["hpa_name"]},
                 "jobs": [

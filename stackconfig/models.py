@@ -68,7 +68,10 @@ DEFAULT_SERVING_IMAGE = "tensorflow/serving:2.3.0-gpu"
 RENAMED = {
     ("ModelConfig", "deploymentName"): "it is now seldonDeploymentName (the SeldonDeployment's name; the Deployment the operator "
     "creates from it is a stack output, predictorDeploymentName)",
-    ("ModelConfig", "replicas"): "the HPA owns the replica count and starts it at minReplicas; a SeldonDeployment that sets replicas "
+    (
+        "ModelConfig",
+        "replicas",
+    ): "the HPA owns the replica count and starts it at minReplicas; a SeldonDeployment that sets replicas "
     "makes the Seldon operator (1.17.1) undo every scale-out, so the program never sets it",
     ("ScheduleConfig", "minReplicas"): "it is now targetSize: at the scheduled time the CronHPA controller sets the "
     "HPA's minReplicas to it only when the HPA's current count is below it, and raises maxReplicas to it when it is "
@@ -96,7 +99,12 @@ def _context(info: ValidationInfo) -> Context:
 
 class _Model(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, allow_inf_nan=False, hide_input_in_errors=False
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        allow_inf_nan=False,
+        hide_input_in_errors=False,
     )
 
 
@@ -149,9 +157,13 @@ class UnitConfig(_Model):
             for i, spec in enumerate(self.specs or []):
                 if spec not in known:
                     problems.append(
-                        (f"specs[{i}]", spec, f"is not an ECI GPU instance type this stack knows{nearest(spec, known)}; "
-                         f"known: {', '.join(known)} (stackconfig/eci_gpu_specs.yaml)")
-                    )  # fmt: skip
+                        (
+                            f"specs[{i}]",
+                            spec,
+                            f"is not an ECI GPU instance type this stack knows{nearest(spec, known)}; "
+                            f"known: {', '.join(known)} (stackconfig/eci_gpu_specs.yaml)",
+                        )
+                    )
         if problems:
             raise rule_error(problems)
         return self
@@ -208,9 +220,7 @@ class ModelConfig(_Model):
     name: DnsLabel = Field(description="model name (TF Serving --model_name, stack output name)")
     seldon_deployment_name: DnsLabel | None = Field(None, max_length=MAX_SDEP_NAME)
     version: Whole = Field(1, ge=1)
-    source: str = Field(
-        min_length=1, description="a local SavedModel directory or oss://<bucket>/<path> holding one"
-    )
+    source: str = Field(min_length=1, description="a local SavedModel directory or oss://<bucket>/<path> holding one")
     predictor_name: DnsLabel = "predictor"
     proxy_image: Image = DEFAULT_PROXY_IMAGE
     serving_image: Image = DEFAULT_SERVING_IMAGE
@@ -264,13 +274,13 @@ class ModelConfig(_Model):
                 raise allowed("must be oss://<bucket>/<path> with a valid bucket name")
             return value
         try:
-            path = (_context(info).project_dir / value).resolve()
-            is_dir = path.is_dir()
-            has_model = is_dir and ((path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file())
+            where = (_context(info).project_dir / value).resolve()
+            is_dir = where.is_dir()
+            has_model = is_dir and ((where / "saved_model.pb").is_file() or (where / "saved_model.pbtxt").is_file())
         except (OSError, ValueError) as error:
             raise allowed(f"must be a local directory or an oss:// URI; it cannot be read as a path ({error})") from None
         if not is_dir:
-            raise allowed(f"must be a local directory or an oss:// URI; {path} is not a directory")
+            raise allowed(f"must be a local directory or an oss:// URI; {where} is not a directory")
         if not has_model:
             raise allowed("must hold a TensorFlow SavedModel (saved_model.pb and variables/); none found there")
         return value
@@ -285,9 +295,21 @@ class ModelConfig(_Model):
         problems: list[tuple[str, Any, str]] = []
         add = problems.append
         if self.source_min > self.source_max:
-            add(("sourceMin", self.source_min, f"is greater than sourceMax = {self.source_max}: the minimum must not exceed the maximum"))  # fmt: skip
+            add(
+                (
+                    "sourceMin",
+                    self.source_min,
+                    f"is greater than sourceMax = {self.source_max}: the minimum must not exceed the maximum",
+                )
+            )
         if self.min_replicas > self.max_replicas:
-            add(("minReplicas", self.min_replicas, f"is greater than maxReplicas = {self.max_replicas}: the minimum must not exceed the maximum"))  # fmt: skip
+            add(
+                (
+                    "minReplicas",
+                    self.min_replicas,
+                    f"is greater than maxReplicas = {self.max_replicas}: the minimum must not exceed the maximum",
+                )
+            )
         names = [u.name for u in self.units]
         for i, name in enumerate(names):
             if name in names[:i]:
@@ -301,7 +323,9 @@ class ModelConfig(_Model):
             used = {self.proxy_image, self.serving_image}
             for i, image in enumerate(self.image_cache.images):
                 if image not in used:
-                    add((f"imageCache.images[{i}]", image, f"no container of this model uses it; used: {', '.join(sorted(used))}"))
+                    add(
+                        (f"imageCache.images[{i}]", image, f"no container of this model uses it; used: {', '.join(sorted(used))}")
+                    )
         if problems:
             raise rule_error(problems)
         return self
@@ -310,18 +334,28 @@ class ModelConfig(_Model):
         elastic = context.scaling_mode != "resourcePolicy"
         floor = sum(u.min for u in self.units) + (self.source_min if elastic else 0)
         if elastic and floor > self.max_replicas:
-            add(("units", [u.min for u in self.units],
-                 f"the units' min (plus sourceMin) add up to {floor}, above maxReplicas = {self.max_replicas}: "
-                 "the ElasticWorkload could never scale in to what the HPA asks"))  # fmt: skip
+            add(
+                (
+                    "units",
+                    [u.min for u in self.units],
+                    f"the units' min (plus sourceMin) add up to {floor}, above maxReplicas = {self.max_replicas}: "
+                    "the ElasticWorkload could never scale in to what the HPA asks",
+                )
+            )
         if context.scaling_mode == "resourcePolicy" and not any(u.is_eci for u in self.units):
             add(("units", [u.name for u in self.units], "resourcePolicy mode needs at least one eci unit"))
 
     def _schedule_rules(self, add: Any) -> None:
         for i, schedule in enumerate(self.schedules):
             if schedule.target_size > self.max_replicas:
-                add((f"schedules[{i}].targetSize", schedule.target_size,
-                     f"is above maxReplicas = {self.max_replicas}: the CronHPA would raise the HPA's maxReplicas to it "
-                     "(kubernetes-cronhpa-controller ScaleHPA), past the capacity this stack was checked for"))  # fmt: skip
+                add(
+                    (
+                        f"schedules[{i}].targetSize",
+                        schedule.target_size,
+                        f"is above maxReplicas = {self.max_replicas}: the CronHPA would raise the HPA's maxReplicas to it "
+                        "(kubernetes-cronhpa-controller ScaleHPA), past the capacity this stack was checked for",
+                    )
+                )
         names = [s.name for s in self.schedules]
         if len(set(names)) != len(names):
             add(("schedules", names, "schedule names must be unique within a model"))
@@ -331,13 +365,25 @@ class ModelConfig(_Model):
         if pre_stop >= grace:
             add(("preStopSeconds", pre_stop, f"must be shorter than terminationGracePeriodSeconds = {grace}"))
         if grace > SPOT_NOTICE_SECONDS and any(u.is_spot for u in self.units):
-            add(("terminationGracePeriodSeconds", grace,
-                 f"spot pods get about {SPOT_NOTICE_SECONDS} s notice before ECI reclaims them; use at most {SPOT_NOTICE_SECONDS}"))  # fmt: skip
+            add(
+                (
+                    "terminationGracePeriodSeconds",
+                    grace,
+                    f"spot pods get about {SPOT_NOTICE_SECONDS} s notice before ECI reclaims them; "
+                    f"use at most {SPOT_NOTICE_SECONDS}",
+                )
+            )
         if self.pdb_max_unavailable is not None and self.pdb_min_available is not None:
             add(("pdbMinAvailable", self.pdb_min_available, "set either pdbMinAvailable or pdbMaxUnavailable, not both"))
         if self.pdb_min_available is not None and self.pdb_min_available >= self.max_replicas:
-            add(("pdbMinAvailable", self.pdb_min_available,
-                 f"must be below maxReplicas = {self.max_replicas}, or the budget blocks every eviction (spot reclaims included)"))  # fmt: skip
+            add(
+                (
+                    "pdbMinAvailable",
+                    self.pdb_min_available,
+                    f"must be below maxReplicas = {self.max_replicas}, "
+                    "or the budget blocks every eviction (spot reclaims included)",
+                )
+            )
 
     def _spec_rules(self, add: Any) -> None:
         cpu = quantity_value(self.cpu) + quantity_value(self.proxy_cpu) + quantity_value(SELDON_EXECUTOR_CPU)
@@ -347,7 +393,14 @@ class ModelConfig(_Model):
             for j, spec in enumerate(unit.specs or []):
                 if spec in known:
                     for why in eci_specs.misfits(known[spec], cpu, memory, self.gpu):
-                        add((f"units[{i}].specs[{j}]", spec, f"the pod does not fit it: {why} (cpu + proxyCpu + Seldon's executor {SELDON_EXECUTOR_CPU}; memory + proxyMemory + {SELDON_EXECUTOR_MEMORY}; gpu)"))  # fmt: skip
+                        add(
+                            (
+                                f"units[{i}].specs[{j}]",
+                                spec,
+                                f"the pod does not fit it: {why} (cpu + proxyCpu + Seldon's executor {SELDON_EXECUTOR_CPU}; "
+                                f"memory + proxyMemory + {SELDON_EXECUTOR_MEMORY}; gpu)",
+                            )
+                        )
 
     def _name_rules(self, context: Context, add: Any) -> None:
         if context.namespace is None:
@@ -356,9 +409,14 @@ class ModelConfig(_Model):
         # <sdep>-<predictor> (hashed by the operator only past 63, which the label would already exceed).
         route = f"{context.namespace}-{self.sdep_name}-{self.predictor_name}-8000"
         if len(route) > MAX_LABEL:
-            add(("seldonDeploymentName", self.sdep_name,
-                 f"makes the HPA's sls.ingress.route label {route!r} longer than {MAX_LABEL} characters; "
-                 "shorten seldonDeploymentName, predictorName or the namespace"))  # fmt: skip
+            add(
+                (
+                    "seldonDeploymentName",
+                    self.sdep_name,
+                    f"makes the HPA's sls.ingress.route label {route!r} longer than {MAX_LABEL} characters; "
+                    "shorten seldonDeploymentName, predictorName or the namespace",
+                )
+            )
 
     @property
     def pdb(self) -> tuple[int | None, int | None]:
@@ -410,7 +468,9 @@ class StackConfig(_Model):
         None, description="Create the namespace (default: true unless it is default or kube-system)."
     )
     bucket: BucketName = Field(description="OSS bucket that holds the models (created unless createBucket is false).")
-    create_bucket: Bool = Field(True, description="Create the bucket (private, encrypted, versioned); false uses an existing one.")
+    create_bucket: Bool = Field(
+        True, description="Create the bucket (private, encrypted, versioned); false uses an existing one."
+    )
     protect_bucket: Bool = Field(True, description="Protect the created bucket from deletion by Pulumi.")
     model_prefix: ObjectPrefix = Field(
         "models", description="Object prefix under which local models are uploaded: <prefix>/<model>/<version>/."
@@ -433,7 +493,9 @@ class StackConfig(_Model):
     ingress_class: DnsLabel = Field("nginx", description="IngressClass of the Ingress objects.")
     scaling_mode: Literal["elasticWorkload", "resourcePolicy"] = Field(
         "elasticWorkload",
-        description="elasticWorkload (an ElasticWorkload over the Seldon Deployment) or resourcePolicy (ACK's ResourcePolicy scheduling).",
+        description=(
+            "elasticWorkload (an ElasticWorkload over the Seldon Deployment) or resourcePolicy (ACK's ResourcePolicy scheduling)."
+        ),
     )
     cron_controller_time_zone: str | None = Field(
         None, description="Time zone ack-kubernetes-cronhpa-controller runs in; required with schedules (see README)."
@@ -484,7 +546,13 @@ class StackConfig(_Model):
                 add((key, NO_VALUE, f"must be set as a secret: pulumi config set --secret {key} <value>"))
         if self.volume_auth == "rrsa":
             if self.rrsa_role_name is None:
-                add(("rrsaRoleName", NO_VALUE, "is required: volumeAuth is rrsa, so the RAM role the CSI driver assumes must be named"))  # fmt: skip
+                add(
+                    (
+                        "rrsaRoleName",
+                        NO_VALUE,
+                        "is required: volumeAuth is rrsa, so the RAM role the CSI driver assumes must be named",
+                    )
+                )
             for key in ("ossAccessKeyId", "ossAccessKeySecret"):
                 if getattr(self, _attr(key)) is not None:
                     add((key, NO_VALUE, "is set but volumeAuth is rrsa: remove it, or set volumeAuth to accessKey"))
@@ -505,14 +573,24 @@ class StackConfig(_Model):
         for i, model in enumerate(self.models):
             host = model.host or f"{model.sdep_name}.{self.cluster_id}.{self.region}.alicontainer.com"
             if host in hosts:
-                add((f"models[{i}].host", host,
-                     f"models[{hosts[host]}] is served on the same host and path '/': one Ingress rule would hide the other"))  # fmt: skip
+                add(
+                    (
+                        f"models[{i}].host",
+                        host,
+                        f"models[{hosts[host]}] is served on the same host and path '/': one Ingress rule would hide the other",
+                    )
+                )
             hosts.setdefault(host, i)
         has_schedules = any(m.schedules for m in self.models)
         if has_schedules and self.cron_controller_time_zone is None:
-            add(("cronControllerTimeZone", NO_VALUE,
-                 "is required when a model has schedules: the CronHPA controller fires in its own process's time zone, "
-                 "which ACK does not document for its add-on (the upstream chart runs it with TZ=Asia/Shanghai)"))  # fmt: skip
+            add(
+                (
+                    "cronControllerTimeZone",
+                    NO_VALUE,
+                    "is required when a model has schedules: the CronHPA controller fires in its own process's time zone, "
+                    "which ACK does not document for its add-on (the upstream chart runs it with TZ=Asia/Shanghai)",
+                )
+            )
         self._addons = self._addon_settings(has_schedules, add)
         if problems:
             raise rule_error(problems)
@@ -524,7 +602,13 @@ class StackConfig(_Model):
         wanted = needed(used)
         for name in self.addons:
             if name not in CATALOG:
-                add((f"addons.{name}", NO_VALUE, f"is not an add-on this stack installs{nearest(name, CATALOG)}; allowed: {', '.join(CATALOG)}"))  # fmt: skip
+                add(
+                    (
+                        f"addons.{name}",
+                        NO_VALUE,
+                        f"is not an add-on this stack installs{nearest(name, CATALOG)}; allowed: {', '.join(CATALOG)}",
+                    )
+                )
         result = []
         for name, entry in CATALOG.items():
             given = self.addons.get(name, AddonOverride())
@@ -537,8 +621,13 @@ class StackConfig(_Model):
             version = given.version if given.version is not None else entry.version
             for feature, minimum in entry.minimum.items():
                 if enabled and feature in used and version is not None and version_tuple(version) < version_tuple(minimum):
-                    add((f"{key}.version", version,
-                         f"is below {minimum}, the first version that supports {feature} ({entry.minimum_source})"))  # fmt: skip
+                    add(
+                        (
+                            f"{key}.version",
+                            version,
+                            f"is below {minimum}, the first version that supports {feature} ({entry.minimum_source})",
+                        )
+                    )
             kind = given.kind or entry.kind
             values = given.values if given.values is not None else dict(entry.values)
             result.append(

@@ -28,7 +28,16 @@ _NODE_POOL = re.compile(r"^np[0-9a-z]+$")
 _VERSION = re.compile(r"^v?[0-9]+(\.[0-9]+){0,3}([-+][0-9A-Za-z.-]+)?$")
 _REPO = re.compile(r"^(https|oci)://")
 
-_SUFFIXES = {"": 1, "m": Decimal("0.001"), "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_SUFFIXES: dict[str, Decimal | int] = {
+    "": 1,
+    "m": Decimal("0.001"),
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+}
 _SUFFIXES.update({"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60})
 
 
@@ -48,7 +57,7 @@ def quantity_value(text: str) -> Decimal:
     match = _QUANTITY.match(text)
     if match is None:
         raise ValueError(f"not a quantity: {text!r}")
-    return Decimal(match["number"]) * Decimal(_SUFFIXES[match["suffix"] or ""])
+    return Decimal(match["number"]) * Decimal(str(_SUFFIXES[match["suffix"] or ""]))
 
 
 def _quantity(value: Any) -> Any:

@@ -11,11 +11,9 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
@@ -214,17 +212,3 @@ def run_program(
         loop.close()
         asyncio.set_event_loop(None)
     return run
-
-
-def stack_file_config(path: Path) -> tuple[dict[str, Any], list[str]]:
-    """The ``config:`` of a ``Pulumi.<stack>.yaml``; ``secure:`` values become placeholders marked secret."""
-    data = yaml.safe_load(path.read_text()) or {}
-    config: dict[str, Any] = {}
-    secret_keys: list[str] = []
-    for key, value in (data.get("config") or {}).items():
-        if isinstance(value, Mapping) and set(value) == {"secure"}:
-            config[key] = f"placeholder-for-{key}"
-            secret_keys.append(key)
-        else:
-            config[key] = value
-    return config, secret_keys

@@ -2,6 +2,6 @@
 
 import sys
 
-from tools.render.pipeline import main
+from tools.render.cli import main
 
 sys.exit(main())
