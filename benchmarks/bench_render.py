@@ -1,16 +1,20 @@
-"""Wall time of ``python -m tools.render.pipeline`` as a fresh process: the dev stack, then 1, 10 and 50 models.
+"""The render's cost against a floor measured in the same run, as fresh processes, for 1, 20 and 100 models.
 
-The N-model stacks are N copies of the dev stack's model under distinct names and deploymentNames, in a
-temporary project (a copy of ``Pulumi.yaml``, the repository's ``models/`` linked in). Each command runs
-``--repeat`` times and the fastest run counts (the others measure the machine's noise, not the render).
+The floor is a bare-SDK program (:mod:`benchmarks.floor_program`): it imports the same SDKs and registers the same
+custom resources, with the same inputs, under the same mocks, but has no components, no config validation and writes
+no files. The render is ``python -m tools.render`` on a stack of N copies of the dev stack's model (a temporary
+project: a copy of ``Pulumi.yaml``, the repository's ``models/`` linked in). Each command runs ``--repeat`` times and
+the fastest run counts. Printed: seconds, the render/floor ratio, and the cost per added model (which must not grow
+with N). With ``--check`` the render also validates every object offline.
 
-    python -m benchmarks.bench_render [--repeat 3] [--models 1,10,50] [--check]
+    venv/bin/python -m benchmarks.bench_render [--repeat 3] [--models 1,20,100] [--check]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import subprocess
 import sys
 import tempfile
@@ -34,7 +38,7 @@ def stack_with_models(count: int, project: Path, stack: str = "bench") -> Path:
     for i in range(count):
         copied = copy.deepcopy(model)
         copied["name"] = f"{model['name']}-{i:03d}"
-        copied["deploymentName"] = f"{model.get('deploymentName', model['name'])}-{i:03d}"
+        copied["seldonDeploymentName"] = f"{model.get('seldonDeploymentName', model['name'])}-{i:03d}"
         models.append(copied)
     config[f"{PROJECT}:models"] = models
     project.mkdir(parents=True, exist_ok=True)
@@ -46,12 +50,25 @@ def stack_with_models(count: int, project: Path, stack: str = "bench") -> Path:
     return path
 
 
-def time_render(args: list[str], repeat: int) -> float:
-    """Fastest wall time of ``python -m tools.render.pipeline <args>`` over ``repeat`` fresh processes."""
+def floor_resources(project: Path, out: Path) -> int:
+    """Render the stack in-process once and write what the floor program registers: every custom resource."""
+    from program import main as program_main
+    from tools.mockrun import run_program
+    from tools.render.pipeline import render_config
+
+    config, secret_keys = render_config("bench", project_dir=project)
+    run = run_program(lambda: program_main(project), config, secret_keys, stack="bench")
+    custom = [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in run.resources if r.custom]
+    out.write_text(json.dumps(custom))
+    return len(custom)
+
+
+def best_of(command: list[str], repeat: int) -> float:
+    """Fastest wall time of ``command`` over ``repeat`` fresh processes."""
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tools.render.pipeline", *args], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -59,25 +76,32 @@ def time_render(args: list[str], repeat: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--models", default="1,10,50", help="comma-separated model counts")
+    parser.add_argument("--models", default="1,20,100", help="comma-separated model counts")
     parser.add_argument("--check", action="store_true", help="time the render with --check")
     args = parser.parse_args(argv)
     extra = ["--check"] if args.check else []
     counts = [int(n) for n in args.models.split(",")]
+    python = sys.executable
+    rows: list[tuple[int, int, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
-        dev = time_render(["--stack", "dev", "--out", f"{tmp}/dev", "--force", *extra], args.repeat)
-        print(f"dev stack (repository config): {dev:.2f} s  [best of {args.repeat}{', --check' if extra else ''}]")
-        print(f"{'models':>6}  {'seconds':>8}  {'ratio':>6}")
-        times: dict[int, float] = {}
+        print(f"{'models':>6}  {'resources':>9}  {'floor s':>8}  {'render s':>8}  {'ratio':>6}", flush=True)
         for count in counts:
             project = Path(tmp) / f"project-{count}"
             stack_with_models(count, project)
-            times[count] = time_render(
-                ["--stack", "bench", "--project-dir", str(project), "--out", f"{tmp}/out-{count}", "--force", *extra],
+            resources = Path(tmp) / f"floor-{count}.json"
+            registered = floor_resources(project, resources)
+            floor = best_of([python, "-m", "benchmarks.floor_program", str(resources)], args.repeat)
+            render = best_of(
+                [python, "-m", "tools.render", "--stack", "bench", "--project-dir", str(project),
+                 "--out", f"{tmp}/out-{count}", "--force", *extra],
                 args.repeat,
-            )
-            ratio = times[count] / times[counts[0]]
-            print(f"{count:>6}  {times[count]:>8.2f}  {ratio:>6.2f}", flush=True)
+            )  # fmt: skip
+            rows.append((count, registered, floor, render))
+            print(f"{count:>6}  {registered:>9}  {floor:>8.2f}  {render:>8.2f}  {render / floor:>6.2f}", flush=True)
+    print("cost per added model (render, floor):")
+    for (n0, _, f0, r0), (n1, _, f1, r1) in zip(rows, rows[1:], strict=False):
+        per_render, per_floor = (r1 - r0) / (n1 - n0), (f1 - f0) / (n1 - n0)
+        print(f"  {n0:>3} -> {n1:>3} models: {per_render * 1000:6.1f} ms, {per_floor * 1000:6.1f} ms", flush=True)
     return 0
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import kubernetes_validate
+from kubernetes_validate import utils
+from referencing import Registry, Resource
 
 KUBERNETES_VERSION = "1.34.0"
 """The newest Kubernetes minor ACK offers for new clusters (1.35 is still in grayscale)."""
@@ -119,11 +120,41 @@ def _schema_problems(obj: Mapping[str, Any], schemas_dir: Path) -> list[str]:
     group = str(api_version).rpartition("/")[0]
     if "." in group and not group.endswith(".k8s.io"):
         return [f"{_name(obj)}: no schema for custom resource {api_version} {kind}"]
-    try:
-        kubernetes_validate.validate(dict(obj), KUBERNETES_VERSION, strict=True)
-    except kubernetes_validate.SchemaNotFoundError:
+    validator = _builtin_validator(str(kind), str(api_version))
+    if validator is None:
         return [f"{_name(obj)}: {api_version} {kind} does not exist in Kubernetes {KUBERNETES_VERSION}"]
-    except kubernetes_validate.ValidationError as error:
+    error = jsonschema.exceptions.best_match(validator.iter_errors(dict(obj)))
+    if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "<root>"
         return [f"{_name(obj)}: {where}: {error.message}"]
     return []
+
+
+def _schema_dir() -> str:
+    """kubernetes-validate's strict schema folder for :data:`KUBERNETES_VERSION` (its ``validate`` picks the newest
+    version not newer than the one asked for)."""
+    wanted = utils.major_minor(KUBERNETES_VERSION)
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= wanted][-1]
+    return f"v{version}-local-strict"
+
+
+@cache
+def _definitions() -> Any:
+    """The shared ``_definitions.json`` (1.5 MB), read once; ``kubernetes_validate.validate`` reads it per object."""
+    return utils.schema_contents(f"kubernetes-json-schema/{_schema_dir()}/_definitions.json", KUBERNETES_VERSION)
+
+
+@cache
+def _builtin_validator(kind: str, api_version: str) -> jsonschema.protocols.Validator | None:
+    """The validator ``kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)`` builds for each object
+    (kubernetes-validate 1.37.0, ``utils.validate``: the kind's schema with the definitions in a registry, Draft
+    2020-12, the best-matching error), built once per kind; ``None`` when the kind does not exist at that version."""
+    group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = utils.schema_contents(f"kubernetes-json-schema/{_schema_dir()}/{kind.lower()}-{group}.json", KUBERNETES_VERSION)
+    except FileNotFoundError:
+        return None
+    registry: Registry[Any] = Resource.from_contents(schema) @ Registry()
+    registry = Resource.from_contents(_definitions()) @ registry
+    validator: jsonschema.protocols.Validator = jsonschema.validators.Draft202012Validator(schema, registry=registry)
+    return validator

@@ -46,7 +46,7 @@ from tools.render.model import (
     dump_yaml,
 )
 from tools.render.report import _resources_markdown, _tree_order
-from tools.stackfile import stack_file_config
+from tools.stackfile import StackFileError, stack_file_config
 
 _PLACEHOLDER = re.compile(r"^\[secret:[A-Za-z0-9_.-]+\]$")
 
@@ -100,6 +100,13 @@ def _short_key(key: str) -> str:
 # --------------------------------------------------------------------------------------------------- config
 
 
+def _stack_config(stack: str, project_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    try:
+        return stack_file_config(_stack_path(stack, project_dir))
+    except StackFileError as error:
+        raise StackConfigInvalid(str(error)) from None
+
+
 def _stack_path(stack: str, project_dir: Path) -> Path:
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", stack) or not path.is_file():
@@ -116,7 +123,7 @@ def needed_secrets(config: Mapping[str, Any]) -> list[str]:
 
 def missing_secrets(stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
     """Secret keys the stack needs that its stack file does not hold (CI sets them from repository secrets)."""
-    config, _ = stack_file_config(_stack_path(stack, project_dir))
+    config, _ = _stack_config(stack, project_dir)
     return [key for key in needed_secrets(config) if f"{PROJECT}:{key}" not in config]
 
 
@@ -132,7 +139,7 @@ def render_config(
     ``secret_override`` sets secret keys as ``pulumi config set --secret`` would. Whatever a secret's value,
     the program only ever sees ``[secret:<key>]``: a render cannot leak what it never had.
     """
-    config, secret_keys = stack_file_config(_stack_path(stack, project_dir))
+    config, secret_keys = _stack_config(stack, project_dir)
     for key, value in (config_override or {}).items():
         full = _full_key(key)
         if value is None:
