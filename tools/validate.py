@@ -1,7 +1,7 @@
 """Offline validation of Kubernetes objects: no API server, only schemas.
 
 Built-in kinds are checked with ``kubernetes-validate`` (strict: unknown fields are errors) at the
-Kubernetes version ACK ships; the custom resources against the CRD schemas in ``../shared/schemas``,
+Kubernetes version ACK ships; the custom resources against the CRD schemas vendored in ``schemas/`` (provenance in ``schemas/README.md``),
 plus a walk that reports fields those schemas do not list (a server would prune them silently).
 """
 
@@ -28,7 +28,7 @@ CRD_SCHEMA_FILES = {
     ("machinelearning.seldon.io/v1", "SeldonDeployment"): "seldondeployment_v1.json",
     ("autoscaling.alibabacloud.com/v1beta1", "ElasticWorkload"): "elasticworkload_v1beta1.json",
 }
-"""Custom resources whose schema ``../shared/schemas`` holds."""
+"""Custom resources whose schema comes from the CRD their operator installs (``schemas/README.md``)."""
 
 LOCAL_SCHEMA_FILES = {
     ("scheduling.alibabacloud.com/v1alpha1", "ResourcePolicy"): "resourcepolicy_v1alpha1.json",
@@ -106,7 +106,7 @@ def _schema_problems(obj: Mapping[str, Any], schemas_dir: Path) -> list[str]:
     if key in CRD_SCHEMA_FILES:
         path = schemas_dir / CRD_SCHEMA_FILES[key]
         if not path.is_file():
-            raise SchemasMissing(f"CRD schema {path} is missing: ../shared/schemas must sit beside the repository")
+            raise SchemasMissing(f"CRD schema {path} is missing from the repository's schemas/ folder")
     elif key in LOCAL_SCHEMA_FILES:
         path = LOCAL_SCHEMAS_DIR / LOCAL_SCHEMA_FILES[key]
     if path is not None:
