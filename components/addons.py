@@ -34,6 +34,9 @@ class AddonSpec:
     """Helm values, or the managed add-on's ``config``."""
     cleanup_cloud_resources: bool | None = None
     """Managed add-ons: release the cloud resources the add-on created when it is uninstalled."""
+    reinstall_on_upgrade: bool = False
+    """A new version replaces the release (uninstall, then install) instead of a Helm upgrade the add-on does not
+    support (ACK documents no in-place upgrade of ack-alibaba-cloud-metrics-adapter)."""
 
 
 class AckAddonsArgs(TypedDict):
@@ -82,7 +85,12 @@ class AckAddons(pulumi.ComponentResource):
                     atomic=True,
                     repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=addon.repo),
                     values=dict(addon.values),
-                    opts=child,
+                    opts=pulumi.ResourceOptions.merge(
+                        child,
+                        pulumi.ResourceOptions(replace_on_changes=["version"], delete_before_replace=True)
+                        if addon.reinstall_on_upgrade
+                        else None,
+                    ),
                 )
         self.installed = pulumi.Output.from_input(sorted(self.resources))
         self.register_outputs({"installed": self.installed})

@@ -51,6 +51,8 @@ class CatalogEntry:
     minimum_source: str = ""
     cleanup_cloud_resources: bool | None = None
     """Managed add-ons only: what ``pulumi destroy`` does with the cloud resources the add-on created."""
+    reinstall_on_upgrade: bool = False
+    """A new version is installed by uninstalling the old one first (the add-on has no in-place upgrade)."""
 
 
 CATALOG: dict[AddonName, CatalogEntry] = {
@@ -107,6 +109,7 @@ CATALOG: dict[AddonName, CatalogEntry] = {
         needed_for=("always",),
         chart="ack-alibaba-cloud-metrics-adapter",
         repo=ACK_CATALOG_REPO,
+        reinstall_on_upgrade=True,
     ),
     CRONHPA: CatalogEntry(
         kind="managed",

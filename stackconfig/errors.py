@@ -154,9 +154,9 @@ def _message(error: Mapping[str, Any], info: Any, holder: type[BaseModel] | None
         return f"must be a number > {ctx.get('gt', 0):g}" if "gt" in ctx or kind != "greater_than" else error["msg"]
     if kind in ("bool_type", "bool_parsing"):
         return "must be true or false"
-    if kind in ("string_type", "string_too_short"):
+    if kind in ("string_type", "string_too_short") or (kind == "too_short" and _is_text(info)):
         return "must be a non-empty string"
-    if kind == "string_too_long":
+    if kind == "string_too_long" or (kind == "too_long" and _is_text(info)):
         return f"must be at most {ctx.get('max_length')} characters"
     if kind == "literal_error":
         choices = list(typing.get_args(_literal(info)))
@@ -173,6 +173,22 @@ def _message(error: Mapping[str, Any], info: Any, holder: type[BaseModel] | None
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
     return str(error["msg"])
+
+
+def _is_text(info: Any) -> bool:
+    """Whether a field holds a string (a constrained ``str`` or a ``SecretStr``, optional or not).
+
+    Pydantic checks ``min_length``/``max_length`` of an ``Annotated`` string after its validators as a generic length
+    (``too_short``/``too_long``, worded for lists); a string field gets the string wording instead.
+    """
+    annotation = getattr(info, "annotation", None)
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    for arg in typing.get_args(annotation) if union else (annotation,):
+        if typing.get_origin(arg) is typing.Annotated:
+            arg = typing.get_args(arg)[0]
+        if arg in (str, SecretStr):
+            return True
+    return False
 
 
 def _literal(info: Any) -> Any:

@@ -450,6 +450,7 @@ class AddonSettings(_Model):
     namespace: str
     values: dict[str, Any]
     cleanup_cloud_resources: bool | None
+    reinstall_on_upgrade: bool
 
 
 Secret = Annotated[SecretStr, Field(min_length=1)]
@@ -641,6 +642,7 @@ class StackConfig(_Model):
                     namespace=given.namespace or entry.namespace,
                     values=values,
                     cleanup_cloud_resources=entry.cleanup_cloud_resources if kind == "managed" else None,
+                    reinstall_on_upgrade=entry.reinstall_on_upgrade,
                 )
             )
         return tuple(result)

@@ -72,6 +72,8 @@ class Registered:
     """The plain values that were marked secret."""
     protect: bool
     ignore_changes: list[str]
+    replace_on_changes: list[str]
+    delete_before_replace: bool
     dependencies: list[str]
     aliases: list[str]
     provider: str
@@ -148,6 +150,8 @@ class _Monitor(pulumi_mocks.MockMonitor):
                     secret_values=found,
                     protect=request.protect,
                     ignore_changes=list(request.ignoreChanges),
+                    replace_on_changes=list(request.replaceOnChanges),
+                    delete_before_replace=request.deleteBeforeReplace,
                     dependencies=list(request.dependencies),
                     aliases=[a.spec.name for a in request.aliases if a.HasField("spec")] + list(request.aliasURNs),
                     provider=request.provider,

@@ -1,8 +1,8 @@
 """Offline validation of Kubernetes objects: no API server, only schemas.
 
-Built-in kinds are checked with ``kubernetes-validate`` (strict: unknown fields are errors) at the
-Kubernetes version ACK ships; the custom resources against the CRD schemas vendored in ``schemas/`` (provenance in ``schemas/README.md``),
-plus a walk that reports fields those schemas do not list (a server would prune them silently).
+Built-in kinds are checked with ``kubernetes-validate``'s schemas (strict: unknown fields are errors) at the
+Kubernetes version ACK ships; the custom resources against the CRD schemas vendored in ``schemas/`` (provenance in
+``schemas/README.md``), plus a walk that reports fields those schemas do not list (a server would prune them).
 """
 
 from __future__ import annotations

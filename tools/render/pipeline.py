@@ -370,6 +370,8 @@ def render_run(run: Run, stack: str, project_dir: Path = PROJECT_DIR, exported: 
             "options": {
                 "protect": r.protect,
                 "ignoreChanges": sorted(r.ignore_changes),
+                **({"replaceOnChanges": sorted(r.replace_on_changes)} if r.replace_on_changes else {}),
+                **({"deleteBeforeReplace": True} if r.delete_before_replace else {}),
                 "dependsOn": sorted(display_key(_resource_key(d)) for d in r.dependencies),
                 "provider": provider_name(r.provider),
             },

@@ -111,6 +111,10 @@ def _resources_markdown(
             shown.append("protect")
         if options["ignoreChanges"]:
             shown.append(f"ignoreChanges: {', '.join(options['ignoreChanges'])}")
+        if options.get("replaceOnChanges"):
+            shown.append(f"replaceOnChanges: {', '.join(options['replaceOnChanges'])}")
+        if options.get("deleteBeforeReplace"):
+            shown.append("deleteBeforeReplace")
         if options["provider"]:
             shown.append(f"provider: {options['provider']}")
         if r["file"] is not None:
