@@ -108,6 +108,26 @@ def _field(root: type[BaseModel], loc: Sequence[int | str]) -> tuple[type[BaseMo
     return model, info
 
 
+def _alias_loc(root: type[BaseModel], loc: Sequence[int | str]) -> list[int | str]:
+    """``loc`` with field names as their config keys (a default that fails validation is reported by field name)."""
+    model: type[BaseModel] | None = root
+    out: list[int | str] = []
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            out.append(part)
+            continue
+        info = model.model_fields.get(part)
+        if info is not None:
+            out.append(info.alias or part)
+            model = _model_of(info.annotation)
+        else:
+            by_alias = {f.alias or n: f for n, f in model.model_fields.items()}
+            out.append(part)
+            found = by_alias.get(part)
+            model = _model_of(found.annotation) if found is not None else None
+    return out
+
+
 def aliases(model: type[BaseModel]) -> list[str]:
     """The config keys of a model, in declaration order."""
     return [f.alias or n for n, f in model.model_fields.items()]
@@ -215,13 +235,13 @@ def problems_from(
     """
     lines: list[str] = []
     for item in error.errors():
-        loc = [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        loc = _alias_loc(root, [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))])
         secret = bool(loc) and str(loc[0]) in secret_keys
         kind = item["type"]
         if kind == RULES:
             base = _path(loc)
             for sub, value, message in item["ctx"]["problems"]:
-                path = _full(f"{base}.{sub}" if base else sub)
+                path = _full(f"{base}.{sub}" if base and sub else base or sub)
                 shown = "" if value is NO_VALUE else f" = {_show(value, secret or _is_secret_path(sub, secret_keys))}"
                 lines.append(f"{path}{shown}: {message}" if shown else f"{path} {message}")
             continue

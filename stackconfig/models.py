@@ -462,11 +462,15 @@ class StackConfig(_Model):
     cluster_id: ClusterId = Field(description="Id of the existing ACK cluster (c + hex).")
     region: Region = Field(description="Alibaba Cloud region of the cluster and the bucket, e.g. cn-beijing.")
     kubeconfig: Secret | None = Field(
-        None, description="Kubeconfig for the cluster; when unset the cluster's credential is fetched from ACK."
+        None,
+        validate_default=True,
+        description="Kubeconfig for the cluster; when unset the cluster's credential is fetched from ACK.",
     )
     namespace: DnsLabel = Field("default", description="Namespace of the serving objects.")
     create_namespace: Bool | None = Field(
-        None, description="Create the namespace (default: true unless it is default or kube-system)."
+        None,
+        validate_default=True,
+        description="Create the namespace (default: true unless it is default or kube-system).",
     )
     bucket: BucketName = Field(description="OSS bucket that holds the models (created unless createBucket is false).")
     create_bucket: Bool = Field(
@@ -482,12 +486,21 @@ class StackConfig(_Model):
     volume_auth: Literal["rrsa", "accessKey"] = Field(
         "rrsa", description="How the OSS volume authenticates: rrsa (pod identity) or accessKey (Kubernetes Secret)."
     )
-    rrsa_role_name: RoleName | None = Field(None, description="RAM role the OSS CSI driver assumes when volumeAuth is rrsa.")
+    rrsa_role_name: RoleName | None = Field(
+        None,
+        validate_default=True,
+        description="RAM role the OSS CSI driver assumes when volumeAuth is rrsa.",
+    )
     oss_access_key_id: Secret | None = Field(
-        None, description="AccessKey id for the OSS volume when volumeAuth is accessKey.", alias="ossAccessKeyId"
+        None,
+        validate_default=True,
+        description="AccessKey id for the OSS volume when volumeAuth is accessKey.",
+        alias="ossAccessKeyId",
     )
     oss_access_key_secret: Secret | None = Field(
-        None, description="AccessKey secret for the OSS volume when volumeAuth is accessKey."
+        None,
+        validate_default=True,
+        description="AccessKey secret for the OSS volume when volumeAuth is accessKey.",
     )
     sls_project: SlsProject | None = Field(None, description="Log project holding the ingress logs; default k8s-log-<clusterId>.")
     sls_logstore: SlsLogstore = Field("nginx-ingress", description="Logstore of the ingress access logs.")
@@ -498,23 +511,59 @@ class StackConfig(_Model):
             "elasticWorkload (an ElasticWorkload over the Seldon Deployment) or resourcePolicy (ACK's ResourcePolicy scheduling)."
         ),
     )
-    cron_controller_time_zone: str | None = Field(
-        None, description="Time zone ack-kubernetes-cronhpa-controller runs in; required with schedules (see README)."
-    )
     addons: dict[str, AddonOverride] = Field(
         {}, description="Per add-on overrides: {<add-on>: {enabled, kind, version, chart, repo, namespace, values}}."
     )
     models: list[ModelConfig] = Field(min_length=1, description="The served models: a list of model objects (see README).")
+    cron_controller_time_zone: str | None = Field(
+        None,
+        validate_default=True,
+        description="Time zone ack-kubernetes-cronhpa-controller runs in; required with schedules (see README).",
+    )
     _addons: tuple[AddonSettings, ...] = PrivateAttr(())
 
     @field_validator("cron_controller_time_zone")
     @classmethod
-    def _zone(cls, value: str | None) -> str | None:
+    def _zone(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:
             try:
                 zone(value)
             except ScheduleError as error:
                 raise allowed(str(error)) from None
+        elif any(m.schedules for m in info.data.get("models", [])):
+            raise _required(
+                "is required when a model has schedules: the CronHPA controller fires in its own process's time zone, "
+                "which ACK does not document for its add-on (the upstream chart runs it with TZ=Asia/Shanghai)"
+            )
+        return value
+
+    @field_validator("kubeconfig", "oss_access_key_id", "oss_access_key_secret")
+    @classmethod
+    def _secret_keys(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        key = cls.model_fields[str(info.field_name)].alias or str(info.field_name)
+        if value is not None and key not in _context(info).secret_keys:
+            raise _required(f"must be set as a secret: pulumi config set --secret {key} <value>")
+        if key == "kubeconfig" or "volume_auth" not in info.data:
+            return value
+        if info.data["volume_auth"] == "rrsa" and value is not None:
+            raise _required("is set but volumeAuth is rrsa: remove it, or set volumeAuth to accessKey")
+        if info.data["volume_auth"] == "accessKey" and value is None:
+            raise _required(f"is required: volumeAuth is accessKey: pulumi config set --secret {key} <value>")
+        return value
+
+    @field_validator("rrsa_role_name")
+    @classmethod
+    def _role(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("volume_auth") == "rrsa":
+            raise _required("is required: volumeAuth is rrsa, so the RAM role the CSI driver assumes must be named")
+        return value
+
+    @field_validator("create_namespace")
+    @classmethod
+    def _namespace(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        namespace = info.data.get("namespace")
+        if value and namespace in ("default", "kube-system"):
+            raise allowed(f"namespace {namespace!r} always exists; set createNamespace to false")
         return value
 
     @property
@@ -538,31 +587,9 @@ class StackConfig(_Model):
         return self._addons
 
     @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> StackConfig:
-        context = _context(info)
+    def _rules(self) -> StackConfig:
         problems: list[tuple[str, Any, str]] = []
         add = problems.append
-        for key in ("kubeconfig", "ossAccessKeyId", "ossAccessKeySecret"):
-            if getattr(self, _attr(key)) is not None and key not in context.secret_keys:
-                add((key, NO_VALUE, f"must be set as a secret: pulumi config set --secret {key} <value>"))
-        if self.volume_auth == "rrsa":
-            if self.rrsa_role_name is None:
-                add(
-                    (
-                        "rrsaRoleName",
-                        NO_VALUE,
-                        "is required: volumeAuth is rrsa, so the RAM role the CSI driver assumes must be named",
-                    )
-                )
-            for key in ("ossAccessKeyId", "ossAccessKeySecret"):
-                if getattr(self, _attr(key)) is not None:
-                    add((key, NO_VALUE, "is set but volumeAuth is rrsa: remove it, or set volumeAuth to accessKey"))
-        else:
-            for key in ("ossAccessKeyId", "ossAccessKeySecret"):
-                if getattr(self, _attr(key)) is None:
-                    add((key, NO_VALUE, f"is required: volumeAuth is accessKey: pulumi config set --secret {key} <value>"))
-        if self.create_namespace and self.namespace in ("default", "kube-system"):
-            add(("createNamespace", True, f"namespace {self.namespace!r} always exists; set createNamespace to false"))
         for attr, key in (("name", "name"), ("sdep_name", "seldonDeploymentName")):
             seen: set[str] = set()
             for i, model in enumerate(self.models):
@@ -583,15 +610,6 @@ class StackConfig(_Model):
                 )
             hosts.setdefault(host, i)
         has_schedules = any(m.schedules for m in self.models)
-        if has_schedules and self.cron_controller_time_zone is None:
-            add(
-                (
-                    "cronControllerTimeZone",
-                    NO_VALUE,
-                    "is required when a model has schedules: the CronHPA controller fires in its own process's time zone, "
-                    "which ACK does not document for its add-on (the upstream chart runs it with TZ=Asia/Shanghai)",
-                )
-            )
         self._addons = self._addon_settings(has_schedules, add)
         if problems:
             raise rule_error(problems)
@@ -648,8 +666,9 @@ class StackConfig(_Model):
         return tuple(result)
 
 
-def _attr(key: str) -> str:
-    return {"kubeconfig": "kubeconfig", "ossAccessKeyId": "oss_access_key_id", "ossAccessKeySecret": "oss_access_key_secret"}[key]
+def _required(message: str) -> Any:
+    """A problem with a key as a whole (its value is not shown: it may be absent, or a secret)."""
+    return rule_error([("", NO_VALUE, message)])
 
 
 SECRET_KEYS = ("kubeconfig", "ossAccessKeyId", "ossAccessKeySecret")
