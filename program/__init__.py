@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 from components.addons import AckAddons, AddonSpec
 from components.elastic_scaling import PodPolicy, UnitSpec
 from components.inference_service import Dependencies, InferenceService
+from components.ingress_logs import IngressAccessLogs
 from components.model_bucket import ModelBucket
 from components.model_volume import AccessKeyCredentials
 from components.namespace import ServingNamespace
@@ -71,6 +72,8 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
         },
         providers,
     )
+    if config.create_ingress_log_config:
+        IngressAccessLogs("ingress-logs", {"logstore": config.sls_logstore}, providers)
     access_key: AccessKeyCredentials | None = None
     if config.volume_auth == "accessKey":
         key_id = _secret(secret_value(config.oss_access_key_id))

@@ -504,6 +504,11 @@ class StackConfig(_Model):
     )
     sls_project: SlsProject | None = Field(None, description="Log project holding the ingress logs; default k8s-log-<clusterId>.")
     sls_logstore: SlsLogstore = Field("nginx-ingress", description="Logstore of the ingress access logs.")
+    create_ingress_log_config: Bool = Field(
+        False,
+        description="Create ACK's AliyunLogConfig k8s-nginx-ingress that collects the Ingress access logs into slsLogstore "
+        "(false: the cluster already collects them, as clusters created with log collection do).",
+    )
     ingress_class: DnsLabel = Field("nginx", description="IngressClass of the Ingress objects.")
     scaling_mode: Literal["elasticWorkload", "resourcePolicy"] = Field(
         "elasticWorkload",

@@ -34,6 +34,7 @@ LOCAL_SCHEMA_FILES = {
     ("scheduling.alibabacloud.com/v1alpha1", "ResourcePolicy"): "resourcepolicy_v1alpha1.json",
     ("autoscaling.alibabacloud.com/v1beta1", "CronHorizontalPodAutoscaler"): "cronhorizontalpodautoscaler_v1beta1.json",
     ("eci.alibabacloud.com/v1", "ImageCache"): "imagecache_v1.json",
+    ("log.alibabacloud.com/v1alpha1", "AliyunLogConfig"): "aliyunlogconfig_v1alpha1.json",
 }
 """Custom resources whose schema this repository writes from ACK's documentation (``schemas/README.md``)."""
 
