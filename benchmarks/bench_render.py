@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import subprocess
 import sys
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((count, registered, floor, render))
             print(f"{count:>6}  {registered:>9}  {floor:>8.2f}  {render:>8.2f}  {render / floor:>6.2f}", flush=True)
     print("cost per added model (render, floor):")
-    for (n0, _, f0, r0), (n1, _, f1, r1) in zip(rows, rows[1:], strict=False):
+    for (n0, _, f0, r0), (n1, _, f1, r1) in itertools.pairwise(rows):
         per_render, per_floor = (r1 - r0) / (n1 - n0), (f1 - f0) / (n1 - n0)
         print(f"  {n0:>3} -> {n1:>3} models: {per_render * 1000:6.1f} ms, {per_floor * 1000:6.1f} ms", flush=True)
     return 0

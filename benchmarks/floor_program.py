@@ -25,7 +25,6 @@ import pulumi_kubernetes.policy.v1
 
 from tools.mockrun import run_program
 
-
 SDK_MODULES = (
     pulumi_alicloud.cs,
     pulumi_alicloud.oss,

@@ -24,7 +24,7 @@ import json
 import math
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -71,11 +71,14 @@ def _ms(seconds: float | None) -> str:
 class Progress:
     """The live progress line on stderr: rates over the last interval, errors and percentiles so far."""
 
-    def __init__(self, stream: TextIO | None = None, extra: Callable[[], str] | None = None, every_s: float = 1.0) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, extra: Callable[[], str] | None = None, every_s: float | None = None
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty()
         self.extra = extra
-        self.every_s = every_s if self.tty else max(every_s, 5.0)
+        self.every_s = every_s if every_s is not None else 1.0 if self.tty else 5.0
+        """Seconds between lines: 1 on a terminal (one line rewritten), 5 in a log."""
         self.stats = LatencyStats()
         self.answered = 0
         self.errors = 0
@@ -240,7 +243,7 @@ def print_summary(summary: dict[str, Any], stream: TextIO) -> None:
 
 
 def plot(
-    result: LoadResult, path: Path, ready_by_unit: dict[str, Sequence[float]] | None = None, title: str | None = None
+    result: LoadResult, path: Path, ready_by_unit: Mapping[str, Sequence[float]] | None = None, title: str | None = None
 ) -> None:
     """``loadtest.png``: throughput, latency percentiles and (with ``--watch``) Ready pods per unit over time."""
     import matplotlib
@@ -248,29 +251,43 @@ def plot(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    seconds = per_second(result)
-    t = [s.t for s in seconds]
+    n = max(1, math.ceil(result.elapsed if result.end_reason != "completed" else min(result.elapsed, result.config.duration)))
+    seconds = per_second(result, n)
+    edges = [*range(n), n]
+
+    def steps(values: Sequence[float]) -> list[float]:
+        return [*values, values[-1]]
+
     panels = 3 if ready_by_unit else 2
     fig, axes = plt.subplots(panels, 1, figsize=(10, 3.2 * panels), sharex=True, constrained_layout=True)
     ax = axes[0]
-    ax.step(t, [s.target for s in seconds], where="post", color="0.4", linestyle="--", label="trace (target)")
-    ax.plot(t, [s.sent for s in seconds], label="sent")
-    ax.plot(t, [s.ok for s in seconds], label="valid answers")
-    ax.plot(t, [s.errors for s in seconds], color="tab:red", label="errors")
+    ax.step(edges, steps([s.sent for s in seconds]), where="post", linewidth=4, alpha=0.4, label="sent")
+    ax.step(edges, steps([s.ok for s in seconds]), where="post", label="valid answers")
+    ax.step(
+        edges, steps([s.target for s in seconds]), where="post", color="black", linestyle="--", zorder=5, label="trace (target)"
+    )
+    ax.step(edges, steps([s.errors for s in seconds]), where="post", color="tab:red", label="errors")
     if any(s.not_sent for s in seconds):
-        ax.plot(t, [s.not_sent for s in seconds], color="tab:purple", label="not sent (max in flight)")
-    ax.set_ylabel("requests / s")
+        ax.step(edges, steps([s.not_sent for s in seconds]), where="post", color="tab:purple", label="not sent (max in flight)")
+    ax.set_ylabel("requests / s\n(by intended second)")
     ax.legend(loc="upper left", fontsize="small")
     ax.set_title(title or f"{result.config.trace.name} against {result.config.url}", fontsize="medium")
     ax = axes[1]
-    ax.plot(t, [math.nan if s.p50 is None else s.p50 * 1000 for s in seconds], label="p50")
-    ax.plot(t, [math.nan if s.p99 is None else s.p99 * 1000 for s in seconds], label="p99")
+    answered = [(r.t_intended, r.latency_s * 1000) for r in result.records if r.latency_s is not None]
+    if answered:
+        ax.scatter(*zip(*answered, strict=True), s=2, color="0.7", label="each answer", rasterized=True)
+    mid = [s.t + 0.5 for s in seconds]
+    ax.plot(mid, [math.nan if s.p50 is None else s.p50 * 1000 for s in seconds], label="p50 per second")
+    ax.plot(mid, [math.nan if s.p99 is None else s.p99 * 1000 for s in seconds], label="p99 per second")
+    latencies = [v for _, v in answered if v > 0]
+    if latencies and max(latencies) / min(latencies) > 50:
+        ax.set_yscale("log")
     ax.set_ylabel("latency (ms)\nfrom intended time")
     ax.legend(loc="upper left", fontsize="small")
     if ready_by_unit:
         ax = axes[2]
-        x = list(range(len(next(iter(ready_by_unit.values())))))
-        ax.stackplot(x, *ready_by_unit.values(), labels=list(ready_by_unit), step="post")
+        m = min(n, *(len(v) for v in ready_by_unit.values()))
+        ax.stackplot(range(m), *(list(v[:m]) for v in ready_by_unit.values()), labels=list(ready_by_unit), step="post")
         ax.set_ylabel("Ready pods")
         ax.legend(loc="upper left", fontsize="small")
     axes[-1].set_xlabel("seconds from start")
@@ -278,7 +295,7 @@ def plot(
     plt.close(fig)
 
 
-def write_report(result: LoadResult, out: Path, ready_by_unit: dict[str, Sequence[float]] | None = None) -> dict[str, Any]:
+def write_report(result: LoadResult, out: Path, ready_by_unit: Mapping[str, Sequence[float]] | None = None) -> dict[str, Any]:
     """Write ``latency.csv``, ``summary.json`` and ``loadtest.png`` into ``out``; return the summary."""
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(result)

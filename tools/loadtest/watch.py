@@ -40,6 +40,22 @@ What is observed, and where each fact comes from:
 ``served_qps`` those of them that got a valid answer, ``unmet_qps`` the difference; ``replicas`` counts the pods that
 exist and are neither terminating nor finished, ``ready`` those of them that are Ready; ``cost`` is left empty (no
 price source is read).
+
+Sources (read for this module):
+
+- ACK, "Elastic Workload" (ack-kubernetes-elastic-workload):
+  https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/install-ack-kubernetes-elastic-workload
+- ACK, "Custom elastic resource priority scheduling" (ResourcePolicy):
+  https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/configure-priority-based-resource-scheduling
+- ECI, "Create a preemptible elastic container instance":
+  https://www.alibabacloud.com/help/en/eci/user-guide/create-a-preemptible-elastic-container-instance-1
+- ECI, pod annotations ("annotations added after the system schedules resources and creates pods":
+  ``k8s.aliyun.com/eci-instance-id``, ``k8s.aliyun.com/eci-instance-spec``)
+- Kubernetes, "Pod disruption conditions": https://kubernetes.io/docs/concepts/workloads/pods/disruptions/
+- Kubernetes, "API concepts: efficient detection of changes":
+  https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+- Kubernetes, "Horizontal Pod Autoscaling": https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
+- kubernetes Python client 37.0.2: ``kubernetes/watch/watch.py`` (``Watch.stream``, 410 handling)
 """
 
 from __future__ import annotations
@@ -444,6 +460,7 @@ class Observer:
     def timeline(self, seconds: int, load: Sequence[LoadSecond] | None = None) -> list[dict[str, str]]:
         """``timeline.csv`` rows, one per second from 0 (see the module docstring)."""
         units = self.spec.unit_names
+        columns = timeline_columns(units)
         replay = self._replay(seconds)
         with self.lock:
             hpa = sorted(self.hpa_samples, key=lambda h: h.t)
@@ -454,12 +471,11 @@ class Observer:
             while j < len(hpa) and hpa[j].t <= s:
                 last = hpa[j]
                 j += 1
-            row = {"t": str(s)}
+            row = dict.fromkeys(columns, "")
+            row["t"] = str(s)
             if load is not None and s < len(load):
                 demand, served = load[s].scheduled, load[s].ok
                 row.update(demand_qps=str(demand), served_qps=str(served), unmet_qps=str(max(0, demand - served)))
-            else:
-                row.update(demand_qps="", served_qps="", unmet_qps="")
             row["metric_qps"] = "" if last is None or last.metric_qps is None else f"{last.metric_qps:g}"
             row["hpa_desired"] = "" if last is None or last.desired is None else str(last.desired)
             row["replicas"] = str(sum(a for a, _ in counts.values()))
@@ -467,7 +483,6 @@ class Observer:
             for unit in units:
                 alive, ready = counts.get(unit, (0, 0))
                 row[f"replicas:{unit}"], row[f"ready:{unit}"] = str(alive), str(ready)
-            row["cost"] = ""
             rows.append(row)
         return rows
 
