@@ -1,22 +1,29 @@
-"""Fixtures: the repository's stacks, run fresh under Pulumi's mocks, and the shared schemas and seed."""
+"""Fixtures: the repository's stacks, run under Pulumi's mocks once per distinct configuration, and the schemas.
+
+Everything the tests read is inside the repository: the CRD schemas in ``schemas/``, the seed recipe's manifests in
+``tests/fixtures/seed/``. A program run is memoised on its configuration (config, secret keys, stack) and every
+caller gets its own deep copy, so a test may change what it was given without touching another test's run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stackconfig import PROJECT
-from tools.mockrun import Run, run_program, stack_file_config
 from program import main
-from stackconfig import StackConfig, load
+from stackconfig import PROJECT, StackConfig, load
+from tools.mockrun import Run, run_program
+from tools.stackfile import stack_file_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SCHEMAS = SHARED / "schemas"
-SEED = SHARED / "seed" / "elastic-inference-on-eci.md"
+SCHEMAS = ROOT / "schemas"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = FIXTURES / "seed" / "recipe-manifests.yaml"
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 STACKS = [p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACK_FILES]
 
@@ -40,20 +47,37 @@ def stack_config(stack: str) -> tuple[dict[str, Any], list[str]]:
     return config, secret_keys
 
 
-def run_config(config: dict[str, Any], secret_keys: list[str] | None = None, stack: str = "test") -> Run:
-    """Run the whole program fresh with this config."""
-    return run_program(main, config, secret_keys or [], stack=stack)
+_RUNS: dict[str, Run] = {}
+"""Program runs by the canonical JSON of their configuration."""
+
+
+def run_key(config: Mapping[str, Any], secret_keys: Sequence[str], stack: str) -> str:
+    """The canonical JSON of one configuration: keys sorted, secret keys as a sorted set."""
+    return json.dumps({"config": config, "secret_keys": sorted(set(secret_keys)), "stack": stack}, sort_keys=True)
+
+
+def fresh_run(config: Mapping[str, Any], secret_keys: Sequence[str] | None = None, stack: str = "test") -> Run:
+    """Run the whole program now, bypassing the cache (for tests about the runs themselves, such as determinism)."""
+    return run_program(main, config, list(secret_keys or []), stack=stack)
+
+
+def run_config(config: Mapping[str, Any], secret_keys: Sequence[str] | None = None, stack: str = "test") -> Run:
+    """The whole program's run with this config: run once per distinct configuration, a deep copy for each caller."""
+    key = run_key(config, secret_keys or [], stack)
+    if key not in _RUNS:
+        _RUNS[key] = fresh_run(copy.deepcopy(dict(config)), secret_keys, stack)
+    return copy.deepcopy(_RUNS[key])
 
 
 def run_stack(stack: str) -> Run:
-    """Run the whole program fresh with a repository stack's config."""
+    """The program's run with a repository stack's config (shared, see :func:`run_config`)."""
     config, secret_keys = stack_config(stack)
     return run_config(config, secret_keys, stack)
 
 
 @pytest.fixture(params=STACKS)
 def stack_run(request: pytest.FixtureRequest) -> Run:
-    """The program run once for each ``Pulumi.<stack>.yaml`` in the repository."""
+    """The program's run for each ``Pulumi.<stack>.yaml`` in the repository."""
     return run_stack(request.param)
 
 
@@ -70,19 +94,20 @@ def dev_config() -> Callable[[], tuple[dict[str, Any], list[str]]]:
 
 @pytest.fixture(scope="session")
 def schemas_dir() -> Path:
-    """``../shared/schemas``; its absence is an error, never a skip (CI always has it)."""
+    """The CRD schemas vendored in ``schemas/``; their absence is an error, never a skip."""
     if not SCHEMAS.is_dir():
-        pytest.fail(f"the CRD schemas are missing: expected {SCHEMAS} (../shared/schemas beside the repository)")
+        pytest.fail(f"the CRD schemas are missing: expected {SCHEMAS}")
     return SCHEMAS
 
 
 @pytest.fixture(scope="session")
 def seed_path() -> Path:
+    """The seed recipe's five manifests, as a fixture of this test suite."""
     if not SEED.is_file():
-        pytest.fail(f"the seed recipe is missing: expected {SEED} (../shared/seed beside the repository)")
+        pytest.fail(f"the seed recipe's manifests are missing: expected {SEED}")
     return SEED
 
 
-def validated(config: dict[str, Any], secret_keys: list[str]) -> StackConfig:
-    """Validate a config as the program does (raises :class:`ConfigError`)."""
+def validated(config: Mapping[str, Any], secret_keys: Sequence[str]) -> StackConfig:
+    """Validate a config as the program does (raises :class:`stackconfig.ConfigError`)."""
     return load(config, secret_keys, ROOT)

@@ -10,19 +10,18 @@ from typing import Any
 
 import pulumi
 
-from components.addons import AckAddons
-from components.config import AddonConfig, ElasticUnit, ModelSource
-from components.elastic_scaling import ElasticScaling
+from components.addons import AckAddons, AddonSpec
+from components.elastic_scaling import ElasticScaling, PodPolicy, UnitSpec
 from components.ingress import ModelIngress
-from tools.mockrun import Run, run_program
 from components.model_bucket import ModelBucket
-from components.model_server import ModelServer
+from components.model_server import ModelServer, ServerSettings
 from components.model_store import ModelStore
 from components.model_volume import ModelVolume
-from components.naming import seldon_names
+from components.namespace import ServingNamespace
+from components.naming import model_names, seldon_names
 from components.qps_autoscaler import QpsAutoscaler
-from components.units import PodPolicy
 from tests.conftest import ROOT
+from tools.mockrun import Run, run_program
 
 MODEL_DIR = ROOT / "models" / "fashion-mnist" / "1"
 
@@ -60,7 +59,7 @@ def test_model_bucket_unprotected_when_the_stack_says_so() -> None:
     assert not result.one("alicloud:oss/bucket:Bucket").protect
 
 
-def addon(name: str, kind: str, **kw: Any) -> AddonConfig:
+def addon(name: str, kind: str, **kw: Any) -> AddonSpec:
     base: dict[str, Any] = {
         "enabled": True,
         "version": None,
@@ -69,18 +68,24 @@ def addon(name: str, kind: str, **kw: Any) -> AddonConfig:
         "namespace": "kube-system",
         "values": {},
     }
-    return AddonConfig(name=name, kind=kind, **{**base, **kw})
+    return AddonSpec(name=name, kind=kind, **{**base, **kw})
 
 
 def test_addons_managed_helm_and_disabled() -> None:
     addons = [
-        addon("ack-virtual-node", "managed", values={"b": 1, "a": 2}),
+        addon("ack-virtual-node", "managed", values={"b": 1, "a": 2}, version="2.11.0", cleanup_cloud_resources=True),
         addon("seldon-core", "helm", chart="seldon-core-operator", version="1.17.1", namespace="seldon-system"),
         addon("ack-kubernetes-elastic-workload", "helm", enabled=False),
     ]
     result = run(lambda: {"installed": AckAddons("a", {"cluster_id": "cabc", "addons": addons}).installed})
     managed = result.one("alicloud:cs/kubernetesAddon:KubernetesAddon")
-    assert managed.inputs == {"clusterId": "cabc", "name": "ack-virtual-node", "config": '{"a": 2, "b": 1}'}
+    assert managed.inputs == {
+        "clusterId": "cabc",
+        "name": "ack-virtual-node",
+        "version": "2.11.0",
+        "config": '{"a": 2, "b": 1}',
+        "cleanupCloudResources": True,
+    }
     release = result.one("kubernetes:helm.sh/v3:Release")
     assert release.inputs["chart"] == "seldon-core-operator"
     assert release.inputs["version"] == "1.17.1"
@@ -90,10 +95,11 @@ def test_addons_managed_helm_and_disabled() -> None:
 
 
 def test_model_store_uploads_each_file_with_its_md5() -> None:
-    source = ModelSource(local_dir=MODEL_DIR, bucket=None, path=None)
     result = run(
         lambda: {
-            "uri": ModelStore("s", {"bucket": "bk", "prefix": "p/q", "model": "m", "version": 3, "source": source}).model_uri
+            "uri": ModelStore(
+                "s", {"bucket": "bk", "prefix": "p/q", "model": "m", "version": 3, "local_dir": MODEL_DIR, "oss_location": None}
+            ).model_uri
         }
     )
     objects = {o.inputs["key"]: o for o in result.of_type("alicloud:oss/bucketObject:BucketObject")}
@@ -107,16 +113,20 @@ def test_model_store_uploads_each_file_with_its_md5() -> None:
 
 
 def test_model_store_existing_oss_location_uploads_nothing() -> None:
-    source = ModelSource(local_dir=None, bucket="other", path="a/b")
     result = run(
-        lambda: {"uri": ModelStore("s", {"bucket": "bk", "prefix": "p", "model": "m", "version": 1, "source": source}).model_uri}
+        lambda: {
+            "uri": ModelStore(
+                "s",
+                {"bucket": "bk", "prefix": "p", "model": "m", "version": 1, "local_dir": None, "oss_location": ("other", "a/b")},
+            ).model_uri
+        }
     )
     assert result.of_type("alicloud:oss/bucketObject:BucketObject") == []
     assert result.outputs == {"uri": "oss://other/a/b"}
 
 
 def volume_args(**kw: Any) -> Any:
-    args: dict[str, Any] = {"namespace": "ns", "volume_name": "ns-x-model", "claim_name": "x-model", "bucket": "bk",
+    args: dict[str, Any] = {"namespace": "ns", "volume_name": "ns-x-model", "claim_name": "x-model", "secret_name": "x-model-oss", "bucket": "bk",
                             "endpoint": "oss-cn-beijing-internal.aliyuncs.com", "size": "5Gi", "rrsa_role_name": None, "access_key": None}  # fmt: skip
     return {**args, **kw}
 
@@ -147,25 +157,41 @@ def test_model_volume_with_access_key_uses_a_secret_reference() -> None:
     assert pvc.inputs["spec"]["volumeName"] == "ns-x-model" and pvc.inputs["spec"]["storageClassName"] == ""
 
 
+def server_settings(**kw: Any) -> ServerSettings:
+    settings: ServerSettings = {"proxy_image": "proxy:1", "serving_image": "tfs:2-gpu", "gpu": 2, "cpu": "4", "memory": "8Gi",
+                                "proxy_cpu": "0.5", "proxy_memory": "256Mi", "termination_grace_seconds": 45, "pre_stop_seconds": 5,
+                                "model_load_timeout_seconds": 600}  # fmt: skip
+    return {**settings, **kw}  # type: ignore[typeddict-item]
+
+
 def server_args(**kw: Any) -> Any:
-    args: dict[str, Any] = {"namespace": "ns", "deployment_name": "sd", "predictor_name": "pred", "model_name": "mnist",
-                            "model_base_path": "m/mnist", "claim_name": "c", "proxy_image": "proxy:1", "serving_image": "tfs:2-gpu",
-                            "gpu": 2, "cpu": "4", "memory": "8Gi", "proxy_cpu": "0.5", "proxy_memory": "256Mi", "replicas": 1,
-                            "termination_grace_seconds": 45, "pre_stop_seconds": 5, "depends_on": []}  # fmt: skip
+    args: dict[str, Any] = {"namespace": "ns", "names": model_names("ns", "sd", "pred"), "predictor_name": "pred",
+                            "model_name": "mnist", "model_version": 3, "model_base_path": "m/mnist", "claim_name": "c",
+                            "settings": server_settings(), "depends_on": []}  # fmt: skip
     return {**args, **kw}
 
 
 def test_model_server_derives_the_operator_names() -> None:
     def build() -> dict[str, Any]:
         s = ModelServer("srv", server_args())
-        return {"deployment": s.deployment_name, "service": s.service_name, "port": s.http_port}
+        return {"sdep": s.sdep_name, "deployment": s.predictor_deployment, "service": s.service_name, "port": s.http_port}
 
     result = run(build)
-    assert result.outputs == {"deployment": "sd-pred-0-tfserving-proxy-tfserving-gpu", "service": "sd-pred", "port": 8000}
-    spec = result.one("kubernetes:machinelearning.seldon.io/v1:SeldonDeployment").inputs["spec"]
+    assert result.outputs == {
+        "sdep": "sd",
+        "deployment": "sd-pred-0-tfserving-proxy-tfserving-gpu",
+        "service": "sd-pred",
+        "port": 8000,
+    }
+    sdep = result.one("kubernetes:machinelearning.seldon.io/v1:SeldonDeployment").inputs
+    assert (sdep["metadata"]["name"], sdep["metadata"]["namespace"]) == ("sd", "ns")
+    spec = sdep["spec"]
+    assert "replicas" not in spec and "replicas" not in spec["predictors"][0]
     pod = spec["predictors"][0]["componentSpecs"][0]["spec"]
     gpu = pod["containers"][1]["resources"]
     assert gpu["requests"]["nvidia.com/gpu"] == gpu["limits"]["nvidia.com/gpu"] == "2"
+    assert gpu["requests"]["cpu"] == gpu["limits"]["cpu"] == "4"
+    assert pod["containers"][0]["resources"] == {"requests": {"cpu": "0.5", "memory": "256Mi"}, "limits": {"memory": "256Mi"}}
     assert "--model_base_path=/mnt/m/mnist" in pod["containers"][1]["args"]
     assert pod["volumes"] == [{"name": "model-storage", "persistentVolumeClaim": {"claimName": "c", "readOnly": True}}]
     assert spec["predictors"][0]["componentSpecs"][0]["metadata"] == {"labels": {"eci-inference.io/predictor": "sd-pred"}}
@@ -186,13 +212,15 @@ def test_seldon_names_hash_past_63_characters() -> None:
 
 def test_elastic_scaling_units_in_order_with_spot_annotations() -> None:
     units = [
-        ElasticUnit("od", ("ecs.gn6i-c4g1.xlarge", "ecs.gn6i-c8g1.2xlarge"), 1, 3),
-        ElasticUnit("spot", ("ecs.gn6i-c4g1.xlarge",), 0, 10, "SpotWithPriceLimit", 2.5),
+        UnitSpec(name="od", specs=("ecs.gn6i-c4g1.xlarge", "ecs.gn6i-c8g1.2xlarge"), min=1, max=3),
+        UnitSpec(
+            name="spot", specs=("ecs.gn6i-c4g1.xlarge",), min=0, max=10, spot_strategy="SpotWithPriceLimit", price_limit=2.5
+        ),
     ]
 
     def build() -> dict[str, Any]:
         e = ElasticScaling("e", {"namespace": "ns", "workload_name": "w", "source_deployment": "d", "source_min": 0,
-                                 "source_max": 1, "replicas": 1, "units": units, "depends_on": [],
+                                 "source_max": 1, "initial_replicas": 4, "units": units, "depends_on": [],
                                  "pod_policy": PodPolicy(spot_protection_hours=0, spot_graceful_eviction=True)})  # fmt: skip
         return {"name": e.workload_name, "kind": e.kind}
 
@@ -201,6 +229,8 @@ def test_elastic_scaling_units_in_order_with_spot_annotations() -> None:
     assert ew.ignore_changes == ["spec.replicas"]
     spec = ew.inputs["spec"]
     assert spec["sourceTarget"] == {"name": "d", "kind": "Deployment", "apiVersion": "apps/v1", "min": 0, "max": 1}
+    assert spec["replicas"] == 4
+    assert [(u["min"], u["max"]) for u in spec["elasticUnit"]] == [(1, 3), (0, 10)]
     assert [u["name"] for u in spec["elasticUnit"]] == ["od", "spot"]
     assert spec["elasticUnit"][0]["annotations"] == {
         "virtual-kubelet": "true",
@@ -269,3 +299,27 @@ def test_every_child_is_parented_to_its_component(dev_run: Run) -> None:
         component = components.get(r.parent)
         if component is not None:
             assert r.name.startswith(component.name + "-"), f"{r.name} is not named after {component.name}"
+
+
+def test_model_server_probes_wait_for_the_model_version() -> None:
+    settings = server_settings(model_load_timeout_seconds=605)
+    result = run(lambda: {"sdep": ModelServer("srv", server_args(settings=settings)).sdep_name})
+    spec = result.one("kubernetes:machinelearning.seldon.io/v1:SeldonDeployment").inputs["spec"]
+    proxy, serving = spec["predictors"][0]["componentSpecs"][0]["spec"]["containers"]
+    for probe in ("startupProbe", "readinessProbe"):
+        assert serving[probe]["httpGet"] == {"path": "/v1/models/mnist/versions/3/metadata", "port": 8501}, probe
+    startup = serving["startupProbe"]
+    assert startup["failureThreshold"] * startup["periodSeconds"] >= 605
+    assert proxy["readinessProbe"]["httpGet"] == {"path": "/health/ping", "port": 9000}
+    assert "startupProbe" not in proxy
+
+
+def test_serving_namespace_is_created_or_only_named() -> None:
+    created = run(lambda: {"name": ServingNamespace("ns", {"name": "inference", "create": True}).name})
+    namespace = created.one("kubernetes:core/v1:Namespace")
+    assert namespace.inputs["metadata"]["name"] == "inference"
+    assert namespace.parent == created.one("eci-inference:index:ServingNamespace").urn
+    assert created.outputs == {"name": "inference"}
+    existing = run(lambda: {"name": ServingNamespace("ns", {"name": "default", "create": False}).name})
+    assert [r.type for r in existing.resources] == ["eci-inference:index:ServingNamespace"]
+    assert existing.outputs == {"name": "default"}

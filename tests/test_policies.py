@@ -708,6 +708,19 @@ def test_a_broken_stack_fails(stack_runs: dict[str, Run]) -> None:
     assert len(check_stack(wiring.inference_wiring, resources)) == 1
 
 
+def test_a_resource_policy_stack_over_capacity_fails(stack_runs: dict[str, Run]) -> None:
+    """staging (resourcePolicy mode) as the program renders it: the HPA on the Seldon Deployment is bounded by the
+    ResourcePolicy that selects its pods (units 2 + 4 + 10)."""
+    run = copy.deepcopy(stack_runs["staging"])
+    hpa_resource = run.one(HPA)
+    assert hpa_resource.inputs["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+    assert check_stack(hpa_policies.hpa_max_within_elastic_capacity, [registered_resource(r) for r in run.resources]) == []
+    hpa_resource.inputs["spec"]["maxReplicas"] = 17
+    found = check_stack(hpa_policies.hpa_max_within_elastic_capacity, [registered_resource(r) for r in run.resources])
+    assert [urn for _, urn in found] == [hpa_resource.urn]
+    assert "ResourcePolicy inference/fashion-mnist-rp can place" in found[0][0] and "16 (units 2 + 4 + 10)" in found[0][0]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The seed recipe's manifests
 # ---------------------------------------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from stackconfig import PROJECT
-from tools.mockrun import Registered, Run
 from components.naming import seldon_names
-from tests.conftest import PLACEHOLDER_SECRETS, STACKS, run_config, run_stack, stack_config
+from stackconfig import PROJECT
+from tests import conftest
+from tests.conftest import PLACEHOLDER_SECRETS, STACKS, fresh_run, run_config, run_stack, stack_config
+from tools.mockrun import Registered, Run
 
 SDEP = "kubernetes:machinelearning.seldon.io/v1:SeldonDeployment"
 EW = "kubernetes:autoscaling.alibabacloud.com/v1beta1:ElasticWorkload"
@@ -103,18 +104,27 @@ def test_the_kubernetes_provider_is_explicit_and_used_everywhere(stack_run: Run)
 def test_outputs_per_model(stack_run: Run) -> None:
     for model in stack_run.outputs:
         out = stack_run.outputs[model]
-        common = {"endpointUrl", "predictionUrl", "ingressHost", "bucket", "modelUri", "hpaName", "deploymentName"}
+        common = {"endpointUrl", "predictionUrl", "ingressHost", "bucket", "modelUri", "hpaName", "seldonDeploymentName",
+                  "predictorDeploymentName"}  # fmt: skip
         mode_key = "elasticWorkloadName" if stack_run.of_type(EW) else "resourcePolicyName"
         cron = {"cronHpaName"} if stack_run.of_type(CRONHPA) else set()
         assert set(out) == common | {mode_key} | cron
         assert out["endpointUrl"].endswith("://" + out["ingressHost"])
         assert out["predictionUrl"] == out["endpointUrl"] + "/api/v1.0/predictions"
         assert out["modelUri"].startswith(f"oss://{out['bucket']}/")
-        assert by_name(stack_run, HPA, out["hpaName"])
+        hpa = by_name(stack_run, HPA, out["hpaName"])
+        sdep = by_name(stack_run, SDEP, out["seldonDeploymentName"])
+        predictor = sdep.inputs["spec"]["predictors"][0]
+        containers = [c["name"] for c in predictor["componentSpecs"][0]["spec"]["containers"]]
+        assert (
+            out["predictorDeploymentName"] == seldon_names(out["seldonDeploymentName"], predictor["name"], containers).deployment
+        )
         if mode_key == "elasticWorkloadName":
-            assert by_name(stack_run, EW, out["elasticWorkloadName"])
+            ew = by_name(stack_run, EW, out["elasticWorkloadName"])
+            assert ew.inputs["spec"]["sourceTarget"]["name"] == out["predictorDeploymentName"]
         else:
             assert by_name(stack_run, RP, out["resourcePolicyName"])
+            assert hpa.inputs["spec"]["scaleTargetRef"]["name"] == out["predictorDeploymentName"]
 
 
 def test_dev_outputs_match_the_recipe(dev_run: Run) -> None:
@@ -123,7 +133,8 @@ def test_dev_outputs_match_the_recipe(dev_run: Run) -> None:
     assert out["endpointUrl"] == "http://" + out["ingressHost"]
     assert out["modelUri"] == "oss://eci-inference-dev-models/arena/models/fashion-mnist"
     assert (out["hpaName"], out["elasticWorkloadName"]) == ("fashion-mnist-eci-hpa", "fashion-mnist-eci-ew")
-    assert out["deploymentName"] == "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu"
+    assert out["seldonDeploymentName"] == "fashion-mnist-eci"
+    assert out["predictorDeploymentName"] == "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu"
 
 
 def test_prod_is_protected_encrypted_tls_and_rrsa() -> None:
@@ -196,7 +207,9 @@ def _fingerprint(run: Run) -> list[tuple[str, str, str, bool, list[str]]]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_same_config_registers_the_same_resources(stack: str) -> None:
-    first, second = run_stack(stack), run_stack(stack)
+    config, secret_keys = stack_config(stack)
+    first, second = fresh_run(config, secret_keys, stack), fresh_run(config, secret_keys, stack)  # not the shared run
+    assert first is not second and first.resources is not second.resources
     assert len(first.resources) > 10
     assert _fingerprint(first) == _fingerprint(second)
     assert first.masked_outputs == second.masked_outputs
@@ -205,7 +218,7 @@ def test_same_config_registers_the_same_resources(stack: str) -> None:
 def test_several_models_share_the_bucket_and_add_ons(dev_config: Any) -> None:
     config, secret_keys = dev_config()
     second = json.loads(json.dumps(config[f"{PROJECT}:models"][0]))
-    second.update({"name": "fashion-mnist-b", "deploymentName": "fashion-mnist-b"})
+    second.update({"name": "fashion-mnist-b", "seldonDeploymentName": "fashion-mnist-b"})
     config[f"{PROJECT}:models"].append(second)
     run = run_config(config, secret_keys)
     assert len(run.of_type("alicloud:oss/bucket:Bucket")) == 1
@@ -223,7 +236,7 @@ def test_several_models_share_the_bucket_and_add_ons(dev_config: Any) -> None:
 def test_renaming_a_model_keeps_its_resources_through_aliases(dev_config: Any) -> None:
     config, secret_keys = dev_config()
     config[f"{PROJECT}:models"][0].update(
-        {"name": "fashion", "formerNames": ["fashion-mnist"], "deploymentName": "fashion-mnist-eci"}
+        {"name": "fashion", "formerNames": ["fashion-mnist"], "seldonDeploymentName": "fashion-mnist-eci"}
     )
     run = run_config(config, secret_keys)
     top = run.one("eci-inference:index:InferenceService")
@@ -231,7 +244,7 @@ def test_renaming_a_model_keeps_its_resources_through_aliases(dev_config: Any) -
     assert top.aliases == ["fashion-mnist"]
     sdep = run.one(SDEP)
     assert sdep.inputs["metadata"]["name"] == "fashion-mnist-eci", (
-        "Kubernetes names follow deploymentName, not the component name"
+        "Kubernetes names follow seldonDeploymentName, not the component name"
     )
 
 
@@ -271,3 +284,17 @@ def test_existing_bucket_and_oss_source_create_no_bucket_and_upload_nothing(dev_
     assert run.of_type("alicloud:oss/bucketObject:BucketObject") == []
     assert run.outputs["fashion-mnist"]["modelUri"] == "oss://team-models/fashion/mnist"
     assert run.one(PV).inputs["spec"]["csi"]["volumeAttributes"]["bucket"] == "team-models"
+
+
+def test_one_run_per_configuration_each_caller_its_own_copy() -> None:
+    config, secret_keys = stack_config("dev")
+    key = conftest.run_key(config, secret_keys, "dev")
+    first = run_stack("dev")
+    assert key in conftest._RUNS
+    assert conftest.run_key(config, list(reversed(secret_keys)), "dev") == key, "secret keys are a set"
+    first.resources.clear()
+    first.outputs["fashion-mnist"]["hpaName"] = "changed"
+    second = run_stack("dev")
+    assert second is not first and len(second.resources) > 10
+    assert second.outputs["fashion-mnist"]["hpaName"] == "fashion-mnist-eci-hpa"
+    assert conftest.run_key(config, secret_keys, "other") != key

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,12 @@ import pytest
 import yaml
 from pulumi.runtime.settings import get_root_resource
 
-from tools.render import pipeline as render
-from stackconfig import PROJECT
-from tools.mockrun import SECRET_MASK, run_program
 from program import main as program_main
+from stackconfig import PROJECT
 from tests.conftest import PLACEHOLDER_SECRETS, ROOT, STACKS, run_stack
+from tools import render
+from tools.mockrun import SECRET_MASK, run_program
+from tools.render import model, pipeline
 
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 
@@ -106,13 +106,13 @@ def test_manifest_files_are_numbered_in_apply_order(tmp_path: Path) -> None:
     # Every object comes after every object it depends on (the dependencies Pulumi records, followed through
     # the components and non-Kubernetes resources in between).
     run = run_stack("dev")
-    transitive = render._transitive(run)
+    transitive = pipeline._transitive(run)
     by_key = {m.key: i for i, m in enumerate(rendered.manifests)}
     for r in run.resources:
-        key = render._resource_key(r.urn)
+        key = pipeline._resource_key(r.urn)
         if key in by_key:
             for dep in transitive[r.urn]:
-                dep_key = render._resource_key(dep)
+                dep_key = pipeline._resource_key(dep)
                 if dep_key in by_key:
                     assert by_key[dep_key] < by_key[key], f"{key} is applied before {dep_key}"
 
@@ -125,14 +125,14 @@ def test_the_order_follows_dependencies_before_kind() -> None:
         "cm": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
         "secret": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "d"}},
     }
-    assert render._apply_order(objects, {}) == ["ns", "secret", "cm", "cr", "hpa"]
+    assert pipeline._apply_order(objects, {}) == ["ns", "secret", "cm", "cr", "hpa"]
     # A Secret that depends on the custom resource (say, its name comes from it) waits for it.
-    assert render._apply_order(objects, {"secret": {"cr"}}) == ["ns", "cm", "cr", "secret", "hpa"]
+    assert pipeline._apply_order(objects, {"secret": {"cr"}}) == ["ns", "cm", "cr", "secret", "hpa"]
 
 
 def test_resources_table_lists_every_resource_with_parent_and_options() -> None:
     rendered = render.render_stack("prod")
-    table = rendered.files[render.RESOURCES_MD]
+    table = rendered.files[model.RESOURCES_MD]
     rows = [line for line in table.splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
     assert len(rows) == len(rendered.resources)
     bucket = next(line for line in rows if "alicloud:oss/bucket:Bucket " in line)
@@ -198,7 +198,7 @@ def test_masking_alone_keeps_secrets_out_of_a_run_that_had_them(tmp_path: Path) 
 def test_missing_secrets_name_the_ci_secret() -> None:
     assert render.missing_secrets("dev") == ["ossAccessKeyId", "ossAccessKeySecret"]
     assert render.missing_secrets("prod") == []
-    assert set(render.CI_SECRETS) == {"ossAccessKeyId", "ossAccessKeySecret"}
+    assert set(model.CI_SECRETS) == {"ossAccessKeyId", "ossAccessKeySecret"}
 
 
 # --------------------------------------------------------------------------------------------------- outputs
@@ -207,9 +207,9 @@ def test_missing_secrets_name_the_ci_secret() -> None:
 def test_outputs_are_the_programs_exports() -> None:
     rendered = render.render_stack("dev")
     assert rendered.outputs == run_stack("dev").outputs
-    assert render.KNOWN_AFTER_DEPLOY not in str(rendered.outputs)  # all of them follow from the config
-    assert "## Stack outputs" in rendered.files[render.RESOURCES_MD]
-    assert "predictionUrl: http://fashion-mnist-eci." in rendered.files[render.RESOURCES_MD]
+    assert model.KNOWN_AFTER_DEPLOY not in str(rendered.outputs)  # all of them follow from the config
+    assert "## Stack outputs" in rendered.files[model.RESOURCES_MD]
+    assert "predictionUrl: http://fashion-mnist-eci." in rendered.files[model.RESOURCES_MD]
 
 
 def test_values_only_known_after_deploy_are_shown_as_such() -> None:
@@ -223,10 +223,10 @@ def test_values_only_known_after_deploy_are_shown_as_such() -> None:
         pulumi.export("endpoint", bucket.extranet_endpoint)  # computed by the cloud: the mocks have no value
         pulumi.export("url", bucket.id.apply(lambda i: f"https://{i}.example.com/x"))
         pulumi.export("nested", {"name": bucket.bucket, "ids": [bucket.id], "internal": bucket.intranet_endpoint})
-        shape.update(render.export_shape(getattr(get_root_resource(), "outputs", {})))
+        shape.update(pipeline.export_shape(getattr(get_root_resource(), "outputs", {})))
 
     rendered = render.render_run(run_program(program, {}, stack="t"), "t", exported=shape)
-    unknown = render.KNOWN_AFTER_DEPLOY
+    unknown = model.KNOWN_AFTER_DEPLOY
     assert rendered.outputs == {
         "bucketId": unknown,
         "bucketName": "models",
@@ -292,7 +292,7 @@ def test_diff_lists_added_and_removed_resources_and_outputs(tmp_path: Path) -> N
     one = tmp_path / "one"
     render.write(render.render_stack("dev"), one)
     models = models_of()
-    extra = copy.deepcopy(models[0]) | {"name": "digits", "deploymentName": "digits"}
+    extra = copy.deepcopy(models[0]) | {"name": "digits", "seldonDeploymentName": "digits"}
     two = tmp_path / "two"
     rendered = render.render_stack("dev", {"models": [*models, extra], "protectBucket": True})
     render.write(rendered, two)
@@ -389,7 +389,7 @@ def test_a_directory_with_other_files_is_not_overwritten(tmp_path: Path, capsys:
 
 def test_a_previous_render_is_replaced_whole(tmp_path: Path) -> None:
     models = models_of()
-    extra = copy.deepcopy(models[0]) | {"name": "digits", "deploymentName": "digits"}
+    extra = copy.deepcopy(models[0]) | {"name": "digits", "seldonDeploymentName": "digits"}
     out = tmp_path / "out"
     render.write(render.render_stack("dev", {"models": [*models, extra]}), out)
     assert any("digits" in p.name for p in out.glob("*.yaml"))
@@ -402,22 +402,18 @@ def test_a_previous_render_is_replaced_whole(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------------- the command
 
 
-def test_the_command_renders_dev_in_under_3_seconds(tmp_path: Path) -> None:
-    best = float("inf")
-    for attempt in range(2):
-        out = tmp_path / f"dev-{attempt}"
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "tools.render.pipeline", "--stack", "dev", "--out", str(out)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        best = min(best, time.perf_counter() - start)
-        assert done.returncode == 0, done.stderr
-        assert done.stdout == ""
-        assert done.stderr.startswith("rendered stack 'dev': ")
-        assert "Traceback" not in done.stderr and "Exception" not in done.stderr
-        assert (out / render.MARKER).is_file()
-    assert best < 3.0, f"python -m tools.render.pipeline --stack dev took {best:.2f} s"
+def test_the_command_renders_dev_as_a_fresh_process(tmp_path: Path) -> None:
+    """The command end to end; its speed is measured in benchmarks/bench_render.py, never asserted here."""
+    out = tmp_path / "dev"
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.render", "--stack", "dev", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.startswith("rendered stack 'dev': ")
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+    assert (out / render.MARKER).is_file()

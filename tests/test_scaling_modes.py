@@ -9,13 +9,12 @@ from typing import Any
 import pulumi
 import pytest
 
-from stackconfig import PROJECT, ConfigError
-from tools.mockrun import Run, run_program
 from program import main
-from tests.conftest import validated
-from stackconfig.schedule import ScheduleError, to_controller_zone
+from stackconfig import PROJECT, ConfigError
+from stackconfig.schedule import ScheduleError, fires, normalise, to_controller_zone
+from tests.conftest import STACKS, run_config, stack_config, validated
+from tools.mockrun import Run, run_program
 from tools.validate import validate_object
-from tests.conftest import STACKS, run_config, stack_config
 
 P = PROJECT
 SDEP = "kubernetes:machinelearning.seldon.io/v1:SeldonDeployment"
@@ -59,7 +58,7 @@ def test_every_stack_renders_valid_objects_in_both_modes(stack: str, mode: str, 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_hpa_targets_the_right_object_in_each_mode(stack: str, mode: str) -> None:
     run = run_config(*in_mode(stack, mode), stack=stack)
-    deployment = run.outputs["fashion-mnist"]["deploymentName"]
+    deployment = run.outputs["fashion-mnist"]["predictorDeploymentName"]
     target = run.one(HPA).inputs["spec"]["scaleTargetRef"]
     if mode == "elasticWorkload":
         ew = run.one(EW).inputs
@@ -83,7 +82,7 @@ def test_add_ons_follow_the_mode(stack: str) -> None:
 def test_resource_policy_selects_exactly_each_predictors_pods() -> None:
     config, secret_keys = in_mode("staging", "resourcePolicy")
     other = copy.deepcopy(config[f"{P}:models"][0])
-    other.update({"name": "fashion-mnist-b", "deploymentName": "fashion-mnist-b"})
+    other.update({"name": "fashion-mnist-b", "seldonDeploymentName": "fashion-mnist-b", "host": "b.staging.example.com"})
     other.pop("imageCache")
     config[f"{P}:models"].append(other)
     run = run_config(config, secret_keys)
@@ -148,10 +147,10 @@ def test_cron_hpa_targets_the_hpa_as_ack_requires() -> None:
         "name": hpa.inputs["metadata"]["name"],
     }
     assert hpa.ignore_changes == ["spec.minReplicas", "spec.maxReplicas"]
-    # 08:00 and 22:00 in Asia/Shanghai (UTC+8) are 00:00 and 14:00 in the controller's UTC.
+    # staging's controller runs in Asia/Shanghai, the schedules' own zone: the hours stay as written.
     assert cron["jobs"] == [
-        {"name": "weekday-peak", "schedule": "0 0 0 * * 1-5", "targetSize": 6, "runOnce": False},
-        {"name": "weekday-night", "schedule": "0 0 14 * * 1-5", "targetSize": 2, "runOnce": False},
+        {"name": "weekday-peak", "schedule": "0 0 8 * * 1-5", "targetSize": 6, "runOnce": False},
+        {"name": "weekday-night", "schedule": "0 0 22 * * 1-5", "targetSize": 2, "runOnce": False},
     ]
     addon = [
         r
@@ -159,6 +158,14 @@ def test_cron_hpa_targets_the_hpa_as_ack_requires() -> None:
         if r.inputs["name"] == "ack-kubernetes-cronhpa-controller"
     ]
     assert len(addon) == 1 and addon[0].urn in run.one(CRONHPA).dependencies
+
+
+def test_schedules_reach_the_cron_hpa_in_the_controllers_time_zone() -> None:
+    config, secret_keys = stack_config("staging")
+    config[f"{P}:cronControllerTimeZone"] = "UTC"
+    jobs = run_config(config, secret_keys, "staging").one(CRONHPA).inputs["spec"]["jobs"]
+    # 08:00 and 22:00 in Asia/Shanghai (UTC+8) are 00:00 and 14:00 in the controller's UTC.
+    assert [(j["name"], j["schedule"]) for j in jobs] == [("weekday-peak", "0 0 0 * * 1-5"), ("weekday-night", "0 0 14 * * 1-5")]
 
 
 def test_without_schedules_pulumi_keeps_owning_the_hpa_bounds() -> None:
@@ -215,10 +222,12 @@ BAD: list[tuple[str, Any, str]] = [
     ("image cache of an unused image", lambda c: model(c)["imageCache"].update({"images": ["nginx:1.27"]}), "imageCache.images[0] = 'nginx:1.27': no container of this model uses it"),
     ("pre-stop longer than grace", lambda c: model(c).update({"preStopSeconds": 60}), "preStopSeconds = 60: must be shorter than terminationGracePeriodSeconds = 60"),
     ("grace beyond spot notice", lambda c: model(c).update({"terminationGracePeriodSeconds": 300}), "spot pods get about 180 s notice"),
-    ("schedule above max", lambda c: model(c)["schedules"][0].update({"minReplicas": 40}), "schedules[0].minReplicas = 40: must not exceed maxReplicas = 16"),
+    ("schedule above max", lambda c: model(c)["schedules"][0].update({"targetSize": 40}), "schedules[0].targetSize = 40: is above maxReplicas = 16: the CronHPA would raise the HPA's maxReplicas to it"),
     ("unknown mode", lambda c: c.update({f"{P}:scalingMode": "keda"}), "scalingMode = 'keda': must be one of elasticWorkload, resourcePolicy"),
     ("ecs unit without pool", lambda c: model(c)["units"][0].pop("nodePoolId"), "units[0].nodePoolId is required"),
-    ("spot protection of 2 h", lambda c: model(c).update({"spotProtectionHours": 2}), "spotProtectionHours = 2: ECI offers a protection period of 0 or 1 hour"),
+    ("spot protection of 2 h", lambda c: model(c).update({"spotProtectionHours": 2}), "spotProtectionHours = 2: must be a whole number >= 0 and <= 1"),
+    ("schedule that never fires", lambda c: model(c)["schedules"][1].update({"cron": "0 8 30 2 *"}), "schedules[1].cron = '0 8 30 2 *': never fires"),
+    ("schedules without the controller's zone", lambda c: c.pop(f"{P}:cronControllerTimeZone"), "cronControllerTimeZone is required when a model has schedules"),
 ]  # fmt: skip
 
 
@@ -265,3 +274,19 @@ def test_a_move_across_midnight_in_a_fixed_month_is_refused() -> None:
     with pytest.raises(ScheduleError, match="crosses midnight"):
         to_controller_zone("0 1 * 1 *", "Asia/Shanghai", "UTC")
     assert to_controller_zone("0 * * 1 *", "Asia/Shanghai", "UTC") == "0 0 * * 1 *"
+
+
+@pytest.mark.parametrize(
+    ("cron", "expected"),
+    [
+        ("0 8 31 2 *", False),
+        ("0 8 30 2 *", False),
+        ("0 8 31 4,6,9,11 *", False),
+        ("0 8 29 2 *", True),  # leap years
+        ("0 8 31 2 1", True),  # day of month or day of week: every Monday in February
+        ("0 8 * * 1-5", True),
+        ("0 0 8 31 1-12/2 ?", True),
+    ],
+)
+def test_a_schedule_fires_only_if_some_date_matches(cron: str, expected: bool) -> None:
+    assert fires(" ".join(normalise(cron))) is expected

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import ROOT
 from tools.mockrun import Run
 from tools.validate import CRD_SCHEMA_FILES, KUBERNETES_VERSION, SchemasMissing, validate_object
 
@@ -69,13 +70,17 @@ def test_unknown_custom_resources_are_not_waved_through(schemas_dir: Path) -> No
 
 
 def test_missing_schema_folder_is_a_clear_error(dev_run: Run, tmp_path: Path) -> None:
-    with pytest.raises(SchemasMissing, match=r"shared/schemas must sit beside the repository"):
+    with pytest.raises(
+        SchemasMissing, match=r"CRD schema .*elasticworkload_v1beta1\.json is missing from the repository's schemas/ folder"
+    ):
         validate_object(_object(dev_run, "ElasticWorkload"), tmp_path)
 
 
 def test_both_crd_schemas_are_present(schemas_dir: Path) -> None:
+    assert schemas_dir == ROOT / "schemas", "the schemas are vendored in the repository"
     for filename in CRD_SCHEMA_FILES.values():
         assert (schemas_dir / filename).is_file(), filename
+        assert filename in (schemas_dir / "README.md").read_text(), f"{filename} has no provenance in schemas/README.md"
 
 
 def test_label_values_kubernetes_would_reject_are_reported(dev_run: Run, schemas_dir: Path) -> None:

@@ -1,20 +1,24 @@
-"""The dev stack against the manual recipe, field by field: every difference is intended and documented."""
+"""The dev stack against the manual recipe, field by field: every difference is intended and documented.
+
+The recipe's five manifests are a fixture of this suite (``tests/fixtures/seed/recipe-manifests.yaml``), copied from
+Alibaba Cloud's document; nothing here reads outside the repository.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from tools.mockrun import Run
-from tools.validate import validate_object
 from tests.conftest import ROOT
 from tests.seedrecipe import flatten, seed_manifests
+from tools.mockrun import Run
+from tools.validate import validate_object
 
 INTENDED: list[tuple[str, str, str]] = [
     ("*", r"metadata\.labels\..*", "Labels `app.kubernetes.io/*` mark what Pulumi manages."),
     ("*", r"metadata\.namespace", "Every namespaced object names its namespace (the recipe relied on kubectl's default)."),
-    ("PersistentVolume", r"metadata\.name|spec\.csi\.volumeHandle", "The PV is named `<namespace>-<deploymentName>-model` (unique per model and namespace); `volumeHandle` equals it, as the driver requires."),
-    ("PersistentVolumeClaim", r"metadata\.name", "The PVC is named `<deploymentName>-model`, one per model."),
+    ("PersistentVolume", r"metadata\.name|spec\.csi\.volumeHandle", "The PV is named `<namespace>-<seldonDeploymentName>-model` (unique per model and namespace); `volumeHandle` equals it, as the driver requires."),
+    ("PersistentVolumeClaim", r"metadata\.name", "The PVC is named `<seldonDeploymentName>-model`, one per model."),
     ("PersistentVolume|PersistentVolumeClaim", r"spec\.accessModes\[0\]|spec\.csi\.readOnly", "Serving only reads the model: ReadOnlyMany and a read-only CSI mount instead of ReadWriteMany."),
     ("PersistentVolume|PersistentVolumeClaim", r"spec\.storageClassName", "`storageClassName: \"\"` stops the default StorageClass from provisioning a different volume."),
     ("PersistentVolumeClaim", r"spec\.volumeName", "The PVC binds to exactly this PV (`volumeName`), not to any PV that happens to match."),
@@ -32,6 +36,9 @@ INTENDED: list[tuple[str, str, str]] = [
     ("SeldonDeployment", r".*componentSpecs\[0\]\.metadata\.labels\..*", "The predictor's pods carry `eci-inference.io/predictor: <sdep>-<predictor>`, the label the PodDisruptionBudget (and, in resourcePolicy mode, the ResourcePolicy) select on."),
     ("SeldonDeployment", r".*containers\[\d\]\.lifecycle\..*", "A `preStop` delay (10 s) on both containers, so the Service stops routing to a stopping pod before its containers get SIGTERM."),
     ("ElasticWorkload", r"spec\.elasticUnit\[\d\]\.annotations\.k8s\.aliyun\.com/eci-spot-(duration|release-strategy)", "Spot units state their protection period (`eci-spot-duration: 1`, ECI's default) and `eci-spot-release-strategy: api-evict`, so a reclaim goes through the Eviction API and honours the PodDisruptionBudget and the grace period."),
+    ("SeldonDeployment", r"spec\.replicas|spec\.predictors\[0\]\.replicas", "No `replicas` at any level: the Seldon operator (1.17.1) would set the Deployment back to it on every reconcile and undo each scale-out; the HPA owns the count and starts it at `minReplicas`."),
+    ("SeldonDeployment", r".*containers\[0\]\.readinessProbe\..*", "The proxy is ready once `GET /health/ping` on its port 9000 answers."),
+    ("SeldonDeployment", r".*containers\[1\]\.(startupProbe|readinessProbe)\..*", "TF Serving has a startup and a readiness probe on `/v1/models/<model>/versions/<version>/metadata` (port 8501), so a new pod joins the Service only once the model version is loaded; the startup probe waits up to `modelLoadTimeoutSeconds` (900 s) for a cold ECI start."),
     ("SeldonDeployment", r".*terminationGracePeriodSeconds", "A 30 s grace period instead of 1 s, so in-flight requests finish when a pod is stopped."),
     ("SeldonDeployment", r".*graph\.parameters\[0\]\.value", "The proxy calls TF Serving on `127.0.0.1:8501` (the recipe elides the address as `127.x.x.x`)."),
     ("HorizontalPodAutoscaler", r"apiVersion|spec\.metrics\[0\]\.external\..*", "`autoscaling/v2` instead of the removed `autoscaling/v2beta1`: `metricName`/`metricSelector`/`targetAverageValue` become `metric.name`/`metric.selector`/`target` (type AverageValue), same values."),
@@ -121,3 +128,10 @@ def test_the_recipe_itself_fails_offline_validation(seed_path: Path, schemas_dir
     assert problems == [
         "HorizontalPodAutoscaler/fashion-mnist-eci-hpa: autoscaling/v2beta1 HorizontalPodAutoscaler does not exist in Kubernetes 1.34.0"
     ]
+
+
+def test_the_fixture_names_its_source(seed_path: Path) -> None:
+    header = [line for line in seed_path.read_text(encoding="utf-8").splitlines() if line.startswith("#")][:8]
+    text = " ".join(header)
+    assert "Alibaba Cloud's recipe" in text and "elastic-inference-on-eci.md" in text
+    assert seed_path.is_relative_to(ROOT / "tests" / "fixtures")

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.render import pipeline as render
 from tests.conftest import ROOT, STACKS
+from tools import render
+from tools.render.model import CI_SECRETS
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 
@@ -139,7 +140,7 @@ ACTIONS: dict[str, Action] = {
 }
 
 CLOUD_SECRETS = {"PULUMI_ACCESS_TOKEN", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY"}
-"""What every cloud job needs; the README's "CI and pull requests" lists these and render.CI_SECRETS' values."""
+"""What every cloud job needs; the README's "CI and pull requests" lists these and CI_SECRETS' values."""
 
 
 def load(name: str) -> dict[str, Any]:
@@ -267,7 +268,7 @@ def test_expressions_refer_to_what_exists(workflow: dict[str, Any]) -> None:
             if "matrix." in expression:
                 assert "matrix" in job.get("strategy", {}), f"{name}: {expression}"
             for secret in re.findall(r"(?<![\w.])secrets\.(\w+)", expression):
-                assert secret in CLOUD_SECRETS | set(render.CI_SECRETS.values()), f"{name}: undocumented secret {secret}"
+                assert secret in CLOUD_SECRETS | set(CI_SECRETS.values()), f"{name}: undocumented secret {secret}"
             assert expression.count("(") == expression.count(")"), expression
 
 
@@ -420,7 +421,7 @@ def test_every_cloud_job_sets_the_secrets_its_stack_lacks_before_pulumi_runs() -
     assert len(cloud_jobs()) == 3
     for name, job in cloud_jobs():
         step = step_running(job, "--missing-secrets")
-        assert step["env"] == {v: f"${{{{ secrets.{v} }}}}" for v in render.CI_SECRETS.values()}, name
+        assert step["env"] == {v: f"${{{{ secrets.{v} }}}}" for v in CI_SECRETS.values()}, name
         order = steps(job)
         assert order.index(step) < order.index(pulumi_steps(job)[0]), name
         installs = [i for i, s in enumerate(order) if s.get("uses") == "pulumi/actions@v6" and "with" not in s]
