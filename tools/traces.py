@@ -241,9 +241,10 @@ def pattern(spec: str) -> Trace:
     return Trace.of(points, spec.strip())
 
 
-def add_trace_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--trace FILE.csv`` / ``--pattern SPEC`` (one of the two is required) and ``--duration SECONDS``."""
-    group = parser.add_mutually_exclusive_group(required=True)
+def add_trace_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """Add ``--trace FILE.csv`` / ``--pattern SPEC`` (one of the two, required unless ``required=False``; then
+    :func:`trace_from_args` says so) and ``--duration SECONDS``."""
+    group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--trace", type=Path, metavar="FILE.csv", help="load trace: CSV with the header 't,qps' (seconds, req/s)")
     group.add_argument("--pattern", metavar="SPEC", help="built-in load pattern, e.g. step:10:100:60 (see below)")
     parser.add_argument(

@@ -10,13 +10,14 @@ CronHorizontalPodAutoscaler whose ``scaleTargetRef`` is the HPA.
 
 Units: ``k8s.aliyun.com/eci-spot-strategy`` ``SpotAsPriceGo``/``SpotWithPriceLimit`` marks spot,
 ``k8s.aliyun.com/eci-use-specs`` the instance types (comma-separated), ``resource: ecs`` a node pool,
-``k8s.aliyun.com/eci-auto-imc: "true"`` (or an ImageCache in the manifests) an image cache, ``eci-spot-duration`` the
+``k8s.aliyun.com/eci-auto-imc: "true"`` an image cache (ECI picks a matching ImageCache), ``eci-spot-duration`` the
 protection hours and ``eci-spot-release-strategy: api-evict`` the graceful eviction.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ class SeldonInfo:
     replicas_field: str | None
     owns_scaling: bool  # hpaSpec or kedaSpec on the component: then the operator ignores replica differences
     pod_labels: Mapping[str, str]
+    model_label: str | None = None  # the SeldonDeployment's app.kubernetes.io/name (the stack's model name)
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,9 @@ def load_manifest_dir(directory: Path) -> list[dict[str, Any]]:
 
 def load_stack(stack: str) -> list[dict[str, Any]]:
     """The Kubernetes objects ``tools.render`` renders for a stack, in-process (no cloud, no CLI)."""
-    try:
-        from tools.render.pipeline import render_stack
+    try:  # imported by name: the renderer is another part of the project, typed and tested on its own
+        pipeline = importlib.import_module("tools.render.pipeline")
+        render_stack = pipeline.render_stack
     except Exception as err:  # the renderer or the program cannot be imported: report, do not trace back
         raise SimulateError(f"--stack {stack}: cannot load the renderer (tools.render.pipeline): {err}") from None
     try:
@@ -208,7 +211,8 @@ def seldon_deployment_name(sdep: str, predictor: str, component: Mapping[str, An
     meta = component.get("metadata") if isinstance(component.get("metadata"), Mapping) else {}
     spec = component.get("spec") if isinstance(component.get("spec"), Mapping) else {}
     assert isinstance(meta, Mapping) and isinstance(spec, Mapping)
-    containers = spec.get("containers") if isinstance(spec.get("containers"), list) else []
+    raw_containers = spec.get("containers")
+    containers: list[Any] = raw_containers if isinstance(raw_containers, list) else []
     suffix = str(meta.get("name") or "-".join(str(c.get("name", "")) for c in containers if isinstance(c, Mapping)))
     name = f"{sdep}-{predictor}-{index}-{suffix}"
     if len(name) > 63:
@@ -250,7 +254,13 @@ def _seldon_infos(objects: Sequence[Mapping[str, Any]]) -> list[SeldonInfo]:
         deployment = seldon_deployment_name(_name(sdep), str(predictor.get("name", "")), component, 0)
         pod_labels = {str(k): str(v) for k, v in labels.items()}
         pod_labels.setdefault("app", deployment)
-        infos.append(SeldonInfo(_name(sdep), deployment, replicas, field, owns, pod_labels))
+        sdep_labels = _meta(sdep).get("labels")
+        model_label = (
+            str(sdep_labels.get("app.kubernetes.io/name"))
+            if isinstance(sdep_labels, Mapping) and sdep_labels.get("app.kubernetes.io/name")
+            else None
+        )
+        infos.append(SeldonInfo(_name(sdep), deployment, replicas, field, owns, pod_labels, model_label))
     return infos
 
 
@@ -268,7 +278,8 @@ def _behavior(raw: Any, where: str) -> Behavior | None:
             raise SimulateError(f"{where}.behavior.{key}: not a mapping")
         policies: list[Policy] = []
         raw_policies = given.get("policies")
-        for i, p in enumerate(raw_policies if isinstance(raw_policies, list) else []):
+        policy_list: list[Any] = raw_policies if isinstance(raw_policies, list) else []
+        for i, p in enumerate(policy_list):
             if not isinstance(p, Mapping) or p.get("type") not in ("Pods", "Percent"):
                 raise SimulateError(f"{where}.behavior.{key}.policies[{i}]: type must be Pods or Percent")
             policies.append(
@@ -337,7 +348,9 @@ def _hpa_spec(hpa: Mapping[str, Any]) -> HpaSpec:
     )
 
 
-def _unit(name: str, annotations: Mapping[str, Any], resource: str, minimum: int, maximum: float, cached: bool, where: str) -> Unit:
+def _unit(
+    name: str, annotations: Mapping[str, Any], resource: str, minimum: int, maximum: float, cached: bool, where: str
+) -> Unit:
     strategy = annotations.get(SPOT_STRATEGY)
     spot = strategy in SPOT_STRATEGIES
     specs = tuple(s.strip() for s in str(annotations.get(USE_SPECS, "")).split(",") if s.strip())
@@ -371,6 +384,12 @@ def _unit(name: str, annotations: Mapping[str, Any], resource: str, minimum: int
     )
 
 
+def _is_virtual(unit: Mapping[str, Any], annotations: Mapping[str, Any]) -> bool:
+    selector = unit.get("nodeSelector") if isinstance(unit.get("nodeSelector"), Mapping) else {}
+    assert isinstance(selector, Mapping)
+    return annotations.get("virtual-kubelet") == "true" or USE_SPECS in annotations or selector.get("type") == "virtual-kubelet"
+
+
 def _selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     match = selector.get("matchLabels") if isinstance(selector.get("matchLabels"), Mapping) else None
     pairs = match if match is not None else {k: v for k, v in selector.items() if k != "matchExpressions"}
@@ -383,12 +402,12 @@ def _selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) ->
 
 def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
     """One :class:`ModelObjects` per External-metric HPA of the manifests; raises :class:`SimulateError`."""
-    hpas = [h for h in _of_kind(objects, "autoscaling/", "HorizontalPodAutoscaler") if str(h.get("apiVersion")) == "autoscaling/v2"]
+    hpas = [
+        h for h in _of_kind(objects, "autoscaling/", "HorizontalPodAutoscaler") if str(h.get("apiVersion")) == "autoscaling/v2"
+    ]
     if not hpas:
         raise SimulateError("no autoscaling/v2 HorizontalPodAutoscaler in the manifests")
     seldons = _seldon_infos(objects)
-    cached_images = bool(_of_kind(objects, "eci.alibabacloud.com/", "ImageCache"))
-    del cached_images  # an ImageCache only matches pods that ask for it (eci-auto-imc / eci-image-snapshot-id)
     models: list[ModelObjects] = []
     for hpa_obj in hpas:
         hpa = _hpa_spec(hpa_obj)
@@ -399,7 +418,9 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
         ew_replicas: int | None = None
         units: list[Unit] = []
         if hpa.target_kind == "ElasticWorkload":
-            ews = [e for e in _of_kind(objects, EW_API, "ElasticWorkload") if _name(e) == hpa.target_name and _ns(e) == hpa.namespace]
+            ews = [
+                e for e in _of_kind(objects, EW_API, "ElasticWorkload") if _name(e) == hpa.target_name and _ns(e) == hpa.namespace
+            ]
             if not ews:
                 raise SimulateError(f"{where}: its target ElasticWorkload/{hpa.target_name} is not in the manifests")
             ew = ews[0]
@@ -432,7 +453,7 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
                     _unit(
                         str(raw["name"]),
                         annotations,
-                        KIND_ECI if annotations.get("virtual-kubelet") == "true" or USE_SPECS in annotations else KIND_ECS,
+                        KIND_ECI if _is_virtual(raw, annotations) else KIND_ECS,
                         _int(raw.get("min", 0), f"{ew_where}: elasticUnit[{i}].min"),
                         unit_max,
                         False,
@@ -465,7 +486,9 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
             policies = [
                 p
                 for p in _of_kind(objects, RP_API, "ResourcePolicy")
-                if _ns(p) == hpa.namespace and isinstance(_spec(p).get("selector"), Mapping) and _selector_matches(_spec(p)["selector"], labels)
+                if _ns(p) == hpa.namespace
+                and isinstance(_spec(p).get("selector"), Mapping)
+                and _selector_matches(_spec(p)["selector"], labels)
             ]
             if policies:
                 policy = policies[0]
@@ -483,7 +506,9 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
                     name = str(pod_labels.get(UNIT_LABEL) or f"unit-{i}")
                     unit_max = _int(raw["max"], f"{rp_where}: units[{i}].max") if raw.get("max") is not None else math.inf
                     units.append(
-                        _unit(name, annotations, str(raw.get("resource", KIND_ECS)), 0, unit_max, False, f"{rp_where}: units[{i}]")
+                        _unit(
+                            name, annotations, str(raw.get("resource", KIND_ECS)), 0, unit_max, False, f"{rp_where}: units[{i}]"
+                        )
                     )
                 mode = "resourcePolicy"
             else:
@@ -530,8 +555,10 @@ def select_model(models: Sequence[ModelObjects], wanted: str | None) -> ModelObj
     if wanted is None:
         if len(models) == 1:
             return models[0]
-        raise SimulateError(f"the manifests hold {len(models)} models; choose one with --model: {', '.join(m.name for m in models)}")
+        raise SimulateError(
+            f"the manifests hold {len(models)} models; choose one with --model: {', '.join(m.name for m in models)}"
+        )
     for m in models:
-        if wanted in (m.name, m.hpa.name) or (m.seldon is not None and wanted == m.seldon.name):
+        if wanted in (m.name, m.hpa.name) or (m.seldon is not None and wanted == m.seldon.model_label):
             return m
     raise SimulateError(f"--model {wanted}: no such model; the manifests hold: {', '.join(m.name for m in models)}")
