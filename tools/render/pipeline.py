@@ -433,6 +433,10 @@ def render_stack(
 # --------------------------------------------------------------------------------------------------- check
 
 
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader where PyYAML has it: reading 900 rendered files back is most of ``--check`` otherwise."""
+
+
 def check(rendered: Rendered, schemas_dir: Path | None = None) -> list[str]:
     """Every problem with the rendered Kubernetes objects, read back from their YAML, as ``file: Kind/name: ...``."""
     return check_files({m.file: rendered.files[m.file] for m in rendered.manifests}, schemas_dir)
@@ -450,7 +454,7 @@ def check_files(texts: Mapping[str, str], schemas_dir: Path | None = None) -> li
     problems: list[str] = []
     for name, text in texts.items():
         try:
-            documents = [d for d in yaml.safe_load_all(text) if d is not None]
+            documents = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]
         except yaml.YAMLError as error:
             problems.append(f"{name}: not valid YAML: {error}")
             continue
