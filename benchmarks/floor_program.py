@@ -1,17 +1,20 @@
 """The floor of :mod:`benchmarks.bench_render`: the same custom resources registered by a bare-SDK program.
 
-It imports the SDKs the program imports and registers each custom resource of a render (type, name, inputs, as
-``floor_resources`` wrote them) under the same mocks (:func:`tools.mockrun.run_program`): no components, no config,
-no validation, no files.
+It imports the SDK modules the program's resources come from and registers each custom resource of a render (type,
+name, inputs, as ``floor_resources`` wrote them) through its SDK class, flat, under the same mocks
+(:func:`tools.mockrun.run_program`): no components, no config, no validation, no Outputs between resources, no files.
 
     venv/bin/python -m benchmarks.floor_program FLOOR.json
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_alicloud.cs
@@ -24,6 +27,44 @@ import pulumi_kubernetes.networking.v1
 import pulumi_kubernetes.policy.v1
 
 from tools.mockrun import run_program
+
+_CLASSES: dict[str, Any] = {
+    "alicloud:cs/kubernetesAddon:KubernetesAddon": pulumi_alicloud.cs.KubernetesAddon,
+    "alicloud:oss/bucket:Bucket": pulumi_alicloud.oss.Bucket,
+    "alicloud:oss/bucketAcl:BucketAcl": pulumi_alicloud.oss.BucketAcl,
+    "alicloud:oss/bucketObject:BucketObject": pulumi_alicloud.oss.BucketObject,
+    "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock": pulumi_alicloud.oss.BucketPublicAccessBlock,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": pulumi_kubernetes.autoscaling.v2.HorizontalPodAutoscaler,
+    "kubernetes:core/v1:Namespace": pulumi_kubernetes.core.v1.Namespace,
+    "kubernetes:core/v1:PersistentVolume": pulumi_kubernetes.core.v1.PersistentVolume,
+    "kubernetes:core/v1:PersistentVolumeClaim": pulumi_kubernetes.core.v1.PersistentVolumeClaim,
+    "kubernetes:core/v1:Secret": pulumi_kubernetes.core.v1.Secret,
+    "kubernetes:helm.sh/v3:Release": pulumi_kubernetes.helm.v3.Release,
+    "kubernetes:networking.k8s.io/v1:Ingress": pulumi_kubernetes.networking.v1.Ingress,
+    "kubernetes:policy/v1:PodDisruptionBudget": pulumi_kubernetes.policy.v1.PodDisruptionBudget,
+    "pulumi:providers:alicloud": pulumi_alicloud.Provider,
+    "pulumi:providers:kubernetes": pulumi_kubernetes.Provider,
+}
+"""The SDK class of each resource type the program registers; other Kubernetes types are custom resources."""
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def register(resource: dict[str, Any]) -> None:
+    """One resource, through the SDK class a program would use, with its recorded inputs as keyword arguments."""
+    type_, name, inputs = resource["type"], resource["name"], dict(resource["inputs"])
+    cls = _CLASSES.get(type_)
+    if cls is None and type_.startswith("kubernetes:"):
+        cls = pulumi_kubernetes.apiextensions.CustomResource
+    if cls is None:
+        pulumi.CustomResource(type_, name, inputs)
+        return
+    accepted = set(inspect.signature(cls._internal_init).parameters)
+    kwargs = {_snake(key): value for key, value in inputs.items() if _snake(key) in accepted}
+    cls(name, **kwargs)
+
 
 SDK_MODULES = (
     pulumi_alicloud.cs,
@@ -43,7 +84,7 @@ def main(argv: list[str]) -> int:
 
     def program() -> None:
         for resource in resources:
-            pulumi.CustomResource(resource["type"], resource["name"], dict(resource["inputs"]))
+            register(resource)
 
     run = run_program(program, {}, stack="bench")
     return 0 if len(run.resources) == len(resources) else 1
