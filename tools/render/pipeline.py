@@ -16,6 +16,7 @@ what changed between another render and this one, resource by resource and field
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from collections.abc import Mapping
@@ -276,17 +277,31 @@ def _apply_order(objects: dict[str, dict[str, Any]], depends: dict[str, set[str]
         meta = body.get("metadata") or {}
         return (_rank(str(body.get("kind")), str(body.get("apiVersion"))), meta.get("namespace", ""), meta.get("name", ""), key)
 
+    # Kahn's algorithm with a heap: O((objects + edges) log objects), the same order as always taking the smallest
+    # ready key.
+    keys = {k: sort_key(k) for k in objects}
     waiting = {k: set(depends.get(k, set())) & set(objects) - {k} for k in objects}
+    dependents: dict[str, list[str]] = {k: [] for k in objects}
+    for key, deps in waiting.items():
+        for dep in deps:
+            dependents[dep].append(key)
+    heap = [keys[k] for k, deps in waiting.items() if not deps]
+    heapq.heapify(heap)
     order: list[str] = []
     while waiting:
-        ready = [k for k, deps in waiting.items() if not deps]
-        if not ready:  # a cycle cannot come from Pulumi; keep going rather than lose objects
-            ready = list(waiting)
-        chosen = min(ready, key=sort_key)
+        if not heap:  # a cycle cannot come from Pulumi; keep going rather than lose objects
+            heap = [min(keys[k] for k in waiting)]
+        chosen = heapq.heappop(heap)[-1]
+        if chosen not in waiting:
+            continue
         order.append(chosen)
         del waiting[chosen]
-        for deps in waiting.values():
-            deps.discard(chosen)
+        for follower in dependents[chosen]:
+            pending = waiting.get(follower)
+            if pending is not None and chosen in pending:
+                pending.discard(chosen)
+                if not pending:
+                    heapq.heappush(heap, keys[follower])
     return order
 
 
@@ -316,9 +331,20 @@ def _file_name(index: int, width: int, body: Mapping[str, Any]) -> str:
     return f"{index:0{width}d}-{safe}.yaml"
 
 
+def _mentions_secret(value: Any) -> bool:
+    """Whether a placeholder for a secret (``[secret...]``) appears anywhere in ``value``."""
+    if isinstance(value, str):
+        return "[secret" in value
+    if isinstance(value, Mapping):
+        return any(_mentions_secret(k) or _mentions_secret(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_mentions_secret(v) for v in value)
+    return False
+
+
 def _manifest_text(stack: str, record: Mapping[str, Any], body: Mapping[str, Any]) -> str:
     header = [f"# {record['type']} {record['name']} (stack {stack}), rendered offline by `python -m {TOOL}`."]
-    if "[secret" in json.dumps(body):
+    if _mentions_secret(body):
         header.append("# Secret values are placeholders ([secret:<key>] or [secret]); Pulumi sets the real ones.")
     return "\n".join(header) + "\n" + dump_yaml(body)
 
