@@ -90,17 +90,29 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _dict_of_models(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is dict:
+        return True
+    return origin in (typing.Union, types.UnionType) and any(_dict_of_models(a) for a in typing.get_args(annotation))
+
+
 def _field(root: type[BaseModel], loc: Sequence[int | str]) -> tuple[type[BaseModel] | None, Any]:
-    """The model that holds the last key of ``loc`` and that key's field info (``None`` past a dict key)."""
+    """The model that holds the last key of ``loc`` and that key's field info (a dict's keys are stepped over)."""
     model: type[BaseModel] | None = root
     info: Any = None
+    skip_key = False
     for part in loc:
         if isinstance(part, int) or model is None:
+            continue
+        if skip_key:
+            skip_key = False
             continue
         by_alias = {f.alias or n: f for n, f in model.model_fields.items()}
         info = by_alias.get(str(part))
         if info is None:
             return model, None
+        skip_key = _dict_of_models(info.annotation)
         inner = _model_of(info.annotation)
         if inner is None:
             return model, info
@@ -108,23 +120,27 @@ def _field(root: type[BaseModel], loc: Sequence[int | str]) -> tuple[type[BaseMo
     return model, info
 
 
-def _alias_loc(root: type[BaseModel], loc: Sequence[int | str]) -> list[int | str]:
-    """``loc`` with field names as their config keys (a default that fails validation is reported by field name)."""
+def _alias_loc(root: type[BaseModel], loc: Sequence[int | str], *, last_is_key: bool = True) -> list[int | str]:
+    """``loc`` with field names as their config keys (a default that fails validation is reported by field name).
+
+    With ``last_is_key`` false (an unknown key) the last part is kept as the user wrote it.
+    """
     model: type[BaseModel] | None = root
     out: list[int | str] = []
-    for part in loc:
-        if isinstance(part, int) or model is None:
+    skip_key = False
+    for i, part in enumerate(loc):
+        if isinstance(part, int) or model is None or skip_key or (i == len(loc) - 1 and not last_is_key):
             out.append(part)
+            skip_key = False
             continue
         info = model.model_fields.get(part)
-        if info is not None:
-            out.append(info.alias or part)
-            model = _model_of(info.annotation)
-        else:
-            by_alias = {f.alias or n: f for n, f in model.model_fields.items()}
+        if info is None:
+            info = {f.alias or n: f for n, f in model.model_fields.items()}.get(part)
             out.append(part)
-            found = by_alias.get(part)
-            model = _model_of(found.annotation) if found is not None else None
+        else:
+            out.append(info.alias or part)
+        skip_key = info is not None and _dict_of_models(info.annotation)
+        model = _model_of(info.annotation) if info is not None else None
     return out
 
 
@@ -235,7 +251,8 @@ def problems_from(
     """
     lines: list[str] = []
     for item in error.errors():
-        loc = _alias_loc(root, [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))])
+        raw_loc = [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        loc = _alias_loc(root, raw_loc, last_is_key=item["type"] != "extra_forbidden")
         secret = bool(loc) and str(loc[0]) in secret_keys
         kind = item["type"]
         if kind == RULES:

@@ -31,6 +31,7 @@ from stackconfig.types import (
     EciSpec,
     Host,
     Image,
+    NoBoolFloat,
     NodePoolId,
     ObjectPrefix,
     OssEndpoint,
@@ -54,6 +55,8 @@ elastic container instance'; ACK's Jobs page says about five: the shorter one is
 MAX_STABILIZATION_SECONDS = 3600
 """kubernetes v1.34 ``pkg/apis/autoscaling/validation/validation.go``: ``MaxStabilizationWindowSeconds = 3600``."""
 PROVIDER_NAMESPACES = ("alicloud", "kubernetes", "pulumi")
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+"""Namespaces every cluster has: the program never creates (or deletes) them."""
 _OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 SELDON_EXECUTOR_CPU = "0.5"
@@ -101,7 +104,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         alias_generator=to_camel,
-        populate_by_name=True,
+        populate_by_name=False,
         frozen=True,
         allow_inf_nan=False,
         hide_input_in_errors=False,
@@ -118,7 +121,7 @@ class UnitConfig(_Model):
     min: Whole = Field(0, ge=0)
     max: Whole = Field(description="the most pods this unit holds", ge=1)
     spot_strategy: Literal["SpotAsPriceGo", "SpotWithPriceLimit"] | None = None
-    price_limit: float | None = Field(None, gt=0)
+    price_limit: NoBoolFloat | None = Field(None, gt=0)
 
     @field_validator("specs", mode="before")
     @classmethod
@@ -342,6 +345,19 @@ class ModelConfig(_Model):
                     "the ElasticWorkload could never scale in to what the HPA asks",
                 )
             )
+        capacity = sum(u.max for u in self.units) + (self.source_max if elastic else 0)
+        if self.max_replicas > capacity:
+            add(
+                (
+                    "maxReplicas",
+                    self.max_replicas,
+                    f"is above what the units can hold ({capacity}: their max"
+                    + (" plus sourceMax" if elastic else "")
+                    + "); the HPA would ask for pods no unit takes",
+                )
+            )
+        # Unit min, sourceMin and sourceMax only mean something in elasticWorkload mode; they are kept in
+        # resourcePolicy mode so that switching modes is one key (README, "Scaling modes").
         if context.scaling_mode == "resourcePolicy" and not any(u.is_eci for u in self.units):
             add(("units", [u.name for u in self.units], "resourcePolicy mode needs at least one eci unit"))
 
@@ -440,6 +456,8 @@ class AddonOverride(_Model):
 
 class AddonSettings(_Model):
     """One add-on as the stack installs it: the catalog entry with the stack's overrides applied."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
     name: AddonName
     enabled: bool
@@ -561,13 +579,15 @@ class StackConfig(_Model):
     def _role(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None and info.data.get("volume_auth") == "rrsa":
             raise _required("is required: volumeAuth is rrsa, so the RAM role the CSI driver assumes must be named")
+        if value is not None and info.data.get("volume_auth") == "accessKey":
+            raise allowed("is only used with volumeAuth: rrsa; remove it, or set volumeAuth to rrsa")
         return value
 
     @field_validator("create_namespace")
     @classmethod
     def _namespace(cls, value: bool | None, info: ValidationInfo) -> bool | None:
         namespace = info.data.get("namespace")
-        if value and namespace in ("default", "kube-system"):
+        if value and namespace in SYSTEM_NAMESPACES:
             raise allowed(f"namespace {namespace!r} always exists; set createNamespace to false")
         return value
 
@@ -576,7 +596,7 @@ class StackConfig(_Model):
         """Whether the program creates the namespace."""
         if self.create_namespace is not None:
             return self.create_namespace
-        return self.namespace not in ("default", "kube-system")
+        return self.namespace not in SYSTEM_NAMESPACES
 
     @property
     def endpoint(self) -> str:
@@ -602,6 +622,17 @@ class StackConfig(_Model):
                 if value in seen:
                     add((f"models[{i}].{key}", value, "must be unique across models"))
                 seen.add(value)
+        names = {m.name: i for i, m in enumerate(self.models)}
+        for i, model in enumerate(self.models):
+            for j, former in enumerate(model.former_names):
+                if former in names and names[former] != i:
+                    add(
+                        (
+                            f"models[{i}].formerNames[{j}]",
+                            former,
+                            f"is the name of models[{names[former]}]: two models would claim the same resources",
+                        )
+                    )
         hosts: dict[str, int] = {}
         for i, model in enumerate(self.models):
             host = model.host or f"{model.sdep_name}.{self.cluster_id}.{self.region}.alicontainer.com"
@@ -652,8 +683,10 @@ class StackConfig(_Model):
                             f"is below {minimum}, the first version that supports {feature} ({entry.minimum_source})",
                         )
                     )
-            kind = given.kind or entry.kind
-            values = given.values if given.values is not None else dict(entry.values)
+            kind = entry.kind
+            if given.kind is not None and given.kind != entry.kind:
+                add((f"{key}.kind", given.kind, f"{name} is installed as {entry.kind} (stackconfig/addons.py)"))
+            values = _merged(dict(entry.values), given.values or {})
             result.append(
                 AddonSettings(
                     name=name,
@@ -669,6 +702,17 @@ class StackConfig(_Model):
                 )
             )
         return tuple(result)
+
+
+def _merged(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` laid over ``base``, mapping by mapping (a catalog default survives an override of its siblings)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _required(message: str) -> Any:

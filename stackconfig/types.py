@@ -16,7 +16,8 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 _CLUSTER_ID = re.compile(r"^c[0-9a-z]{16,48}$")
-_QUANTITY = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?|\.[0-9]+)(?P<suffix>m|[KMGTPE]i?)?$")
+_QUANTITY = re.compile(r"^(?P<number>[0-9]+(\.[0-9]+)?|\.[0-9]+)(?P<suffix>m|k|[MGTPE]|[KMGTPE]i)?$")
+"""A Kubernetes quantity: decimal SI suffixes ``m k M G T P E``, binary ``Ki Mi Gi Ti Pi Ei``."""
 _ECI_SPEC = re.compile(r"^ecs\.[a-z0-9-]+\.[a-z0-9-]+$")
 _HOST = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$")
 _IMAGE = re.compile(r"^[^\s:@]+(:[0-9]+/[^\s:@]+)?(:[A-Za-z0-9_.-]+)?(@sha256:[0-9a-f]{64})?$")
@@ -31,7 +32,7 @@ _REPO = re.compile(r"^(https|oci)://")
 _SUFFIXES: dict[str, Decimal | int] = {
     "": 1,
     "m": Decimal("0.001"),
-    "K": 10**3,
+    "k": 10**3,
     "M": 10**6,
     "G": 10**9,
     "T": 10**12,
@@ -66,7 +67,7 @@ def _quantity(value: Any) -> Any:
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
             raise allowed("must be a Kubernetes quantity such as 500m, 2 or 8Gi")
-        value = f"{value:g}"
+        value = str(value) if isinstance(value, int) else format(Decimal(repr(value)), "f")
     if not isinstance(value, str) or not _QUANTITY.match(value):
         raise allowed("must be a Kubernetes quantity such as 500m, 2 or 8Gi")
     try:
@@ -84,6 +85,12 @@ def _boolean(value: Any) -> Any:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise allowed("must be true or false")
+
+
+def _no_bool_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise allowed("must be a number, not true or false")
+    return value
 
 
 def _no_bool(value: Any) -> Any:
@@ -117,6 +124,7 @@ ChartRepo = Annotated[str, AfterValidator(_pattern(_REPO, "must be an https:// o
 OssEndpoint = Annotated[str, AfterValidator(_pattern(_HOST, "must be a host name such as oss-cn-beijing-internal.aliyuncs.com"))]
 Bool = Annotated[bool, BeforeValidator(_boolean)]
 Whole = Annotated[int, BeforeValidator(_no_bool)]
+NoBoolFloat = Annotated[float, BeforeValidator(_no_bool_number)]
 """A whole number (bounds go on the field: ``Field(1, ge=1)``); a boolean is refused, not read as 0 or 1."""
 
 
