@@ -38,13 +38,16 @@ ACCESS_LOG_REGEX = (
 class IngressAccessLogsArgs(TypedDict):
     """Inputs of :class:`IngressAccessLogs`."""
 
+    project: str
+    """SLS project of the logstore (the HPA's ``sls.project``)."""
     logstore: str
     """Logstore the access logs go to (the HPA's ``sls.logstore``)."""
 
 
-def log_config_spec(logstore: str) -> dict[str, Any]:
-    """The ``spec`` ACK documents for the NGINX Ingress access logs."""
+def log_config_spec(project: str, logstore: str) -> dict[str, Any]:
+    """The ``spec`` ACK documents for the NGINX Ingress access logs, in the project the HPA reads."""
     return {
+        "project": project,
         "logstore": logstore,
         "productCode": LOG_CONFIG_NAME,
         "logtailConfig": {
@@ -94,7 +97,7 @@ class IngressAccessLogs(pulumi.ComponentResource):
             api_version=LOG_CONFIG_API_VERSION,
             kind=LOG_CONFIG_KIND,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=LOG_CONFIG_NAME, namespace="kube-system", labels=MANAGED_BY),
-            spec=log_config_spec(args["logstore"]),
+            spec=log_config_spec(args["project"], args["logstore"]),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.log_config_name = config.urn.apply(lambda _: LOG_CONFIG_NAME)

@@ -73,7 +73,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
         providers,
     )
     if config.create_ingress_log_config:
-        IngressAccessLogs("ingress-logs", {"logstore": config.sls_logstore}, providers)
+        IngressAccessLogs("ingress-logs", {"project": config.log_project, "logstore": config.sls_logstore}, providers)
     access_key: AccessKeyCredentials | None = None
     if config.volume_auth == "accessKey":
         key_id = _secret(secret_value(config.oss_access_key_id))

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from stackconfig.errors import PROJECT, SECRET_SHOWN, ConfigError, aliases, nearest, problems_from
 from stackconfig.models import PROVIDER_NAMESPACES, RENAMED, SECRET_KEYS, Context, StackConfig
+from stackconfig.schedule import ScheduleError, zone
 
 __all__ = ["PROJECT", "ConfigError", "StackConfig", "from_pulumi", "load"]
 
@@ -64,7 +65,9 @@ def _decode(key: str, value: Any, problems: list[str], secret: bool) -> Any:
 _UNREADABLE = object()
 
 
-def _project_keys(raw: Mapping[str, Any], secret_keys: frozenset[str], problems: list[str]) -> dict[str, Any]:
+def _project_keys(
+    raw: Mapping[str, Any], secret_keys: frozenset[str], problems: list[str], unreadable: set[str]
+) -> dict[str, Any]:
     keys = aliases(StackConfig)
     data: dict[str, Any] = {}
     for full, value in raw.items():
@@ -82,8 +85,9 @@ def _project_keys(raw: Mapping[str, Any], secret_keys: frozenset[str], problems:
             continue
         decoded = _decode(key, value, problems, full in secret_keys)
         if decoded is _UNREADABLE:
+            unreadable.add(key)
             continue
-        if full in secret_keys and key not in SECRET_KEYS:
+        if full in secret_keys and key not in SECRET_KEYS and key in keys:
             problems.append(
                 f"{full} is set as a secret, but the program passes it into resources in plain text: set it without "
                 f"--secret (only {', '.join(SECRET_KEYS)} are secrets)"
@@ -99,11 +103,17 @@ def _context(data: Mapping[str, Any], project_dir: Path, secret_keys: frozenset[
         return value if isinstance(value, str) else None
 
     mode = text("scalingMode") or "elasticWorkload"
+    cron_zone = text("cronControllerTimeZone")
+    try:
+        if cron_zone is not None:
+            zone(cron_zone)
+    except ScheduleError:
+        cron_zone = None  # reported once, on its own key; schedules are then not translated
     return Context(
         project_dir=project_dir,
         namespace=text("namespace") or "default",
         scaling_mode=mode if mode in typing.get_args(StackConfig.model_fields["scaling_mode"].annotation) else None,
-        cron_zone=text("cronControllerTimeZone"),
+        cron_zone=cron_zone,
         secret_keys=frozenset(k.partition(":")[2] for k in secret_keys if k.startswith(f"{PROJECT}:")),
     )
 
@@ -112,12 +122,15 @@ def load(raw: Mapping[str, Any], secret_keys: Iterable[str], project_dir: Path) 
     """Validate one stack's config (``namespace:key`` -> value); raise :class:`ConfigError` listing every problem."""
     secret = frozenset(secret_keys)
     problems: list[str] = []
-    data = _project_keys(raw, secret, problems)
+    unreadable: set[str] = set()
+    data = _project_keys(raw, secret, problems, unreadable)
     context = _context(data, project_dir, secret)
     try:
         config = StackConfig.model_validate(data, context=context)
     except ValidationError as error:
-        problems += problems_from(error, StackConfig, secret_keys=context.secret_keys, renamed=RENAMED)
+        found = problems_from(error, StackConfig, secret_keys=context.secret_keys, renamed=RENAMED)
+        # A key that could not be read was already reported; pydantic only adds that it is missing.
+        problems += [p for p in found if not any(p.startswith(f"{PROJECT}:{key} is required") for key in unreadable)]
         raise ConfigError(problems) from None
     if problems:
         raise ConfigError(problems)

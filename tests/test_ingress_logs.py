@@ -25,6 +25,7 @@ def test_the_log_config_is_the_one_ack_documents_and_feeds_the_hpa(dev_config: C
     config = copy.deepcopy(config)
     config[f"{PROJECT}:createIngressLogConfig"] = True
     config[f"{PROJECT}:slsLogstore"] = "ingress-access"
+    config[f"{PROJECT}:slsProject"] = "inference-logs"
     run = run_config(config, secret_keys)
     (log_config,) = run.of_type(LOG_CONFIG)
     body = log_config.kubernetes_manifest
@@ -33,11 +34,11 @@ def test_the_log_config_is_the_one_ack_documents_and_feeds_the_hpa(dev_config: C
     assert (body["metadata"]["name"], body["metadata"]["namespace"]) == ("k8s-nginx-ingress", "kube-system")
     spec = body["spec"]
     assert spec["logtailConfig"]["configName"] == body["metadata"]["name"], "ACK: the Logtail config name equals the object's"
-    assert spec["logstore"] == "ingress-access"
+    assert (spec["project"], spec["logstore"]) == ("inference-logs", "ingress-access")
     (source,) = spec["logtailConfig"]["inputDetail"]["plugin"]["inputs"]
     assert source["detail"]["IncludeLabel"] == {"io.kubernetes.container.name": "nginx-ingress-controller"}
     (parser,) = spec["logtailConfig"]["inputDetail"]["plugin"]["processors"]
     assert "proxy_upstream_name" in parser["detail"]["Keys"], "the metrics adapter filters on proxy_upstream_name"
     for hpa in run.of_type(HPA):
         labels = hpa.inputs["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchLabels"]
-        assert labels["sls.logstore"] == "ingress-access"
+        assert (labels["sls.project"], labels["sls.logstore"]) == ("inference-logs", "ingress-access")

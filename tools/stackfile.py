@@ -25,9 +25,17 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+    loader.flatten_mapping(node)  # YAML merge keys (<<:), as the safe loader reads them
     seen: dict[Hashable, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, Hashable) or isinstance(key, (list, dict)):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a key must be a string such as eci-inference:region, not a {type(key).__name__}",
+                key_node.start_mark,
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -59,6 +67,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
         raise StackFileError(f"{path}: cannot be read ({error})") from None
     try:
         data = yaml.load(text, Loader=_StrictLoader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         raise StackFileError(_where(error, path)) from None
     if data is None:
@@ -68,12 +77,33 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     config = data.get("config")
     if config is None:
         return {}
+    config_node = _value_node(root, "config")
+    line = f":{config_node.start_mark.line + 1}" if config_node is not None else ""
     if not isinstance(config, Mapping):
-        raise StackFileError(f"{path}: 'config:' must be a mapping of keys to values, not a {type(config).__name__}")
+        raise StackFileError(f"{path}{line}: 'config:' must be a mapping of keys to values, not a {type(config).__name__}")
     for key in config:
         if not isinstance(key, str):
-            raise StackFileError(f"{path}: config key {key!r} must be a string such as eci-inference:region")
+            key_line = _key_line(config_node, key)
+            raise StackFileError(f"{path}{key_line}: config key {key!r} must be a string such as eci-inference:region")
     return dict(config)
+
+
+def _value_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The node of ``key``'s value in a mapping node."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key and isinstance(value_node, yaml.Node):
+                return value_node
+    return None
+
+
+def _key_line(node: yaml.Node | None, key: Any) -> str:
+    """``:<line>`` of a non-string key in a mapping node (its text is compared), or nothing."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value.lower() == str(key).lower():
+                return f":{key_node.start_mark.line + 1}"
+    return ""
 
 
 def stack_file_config(path: Path) -> tuple[dict[str, Any], list[str]]:

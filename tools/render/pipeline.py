@@ -1,6 +1,6 @@
 """Offline render of a stack: what ``pulumi up`` would register, without a cloud, a cluster or the Pulumi CLI.
 
-``python -m tools.render.pipeline --stack dev`` runs the program under Pulumi's mocks (:mod:`tools.mockrun`) with
+``python -m tools.render --stack dev`` runs the program under Pulumi's mocks (:mod:`tools.mockrun`) with
 the stack's config, every secret replaced by a visible placeholder such as ``[secret:ossAccessKeyId]``, and writes:
 
 - ``NNN-<kind>-<name>.yaml``: one file per Kubernetes object, numbered in an order ``kubectl apply -f <dir>`` accepts
