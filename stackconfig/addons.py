@@ -46,9 +46,8 @@ class CatalogEntry:
     chart: str | None = None
     repo: str | None = None
     values: Mapping[str, Any] = field(default_factory=dict)
-    minimum: Mapping[Feature, str] = field(default_factory=dict)
-    """The lowest version that supports a feature, with the feature that needs it."""
-    minimum_source: str = ""
+    minimum: Mapping[Feature, tuple[str, str]] = field(default_factory=dict)
+    """Per feature that needs it: the lowest version that supports it, and where that is documented."""
     cleanup_cloud_resources: bool | None = None
     """Managed add-ons only: what ``pulumi destroy`` does with the cloud resources the add-on created."""
     reinstall_on_upgrade: bool = False
@@ -65,11 +64,18 @@ CATALOG: dict[AddonName, CatalogEntry] = {
             "documentation names 2.11.0 as the minimum for api-evict. Pin it in config (README, 'Add-ons')"
         ),
         needed_for=("always",),
-        minimum={"spotGracefulEviction": "2.11.0"},
-        minimum_source=(
-            "ECI, 'Create a preemptible elastic container instance', Graceful termination: 'you must update "
-            "ack-virtual-node to 2.11.0 or later' for eci-spot-release-strategy: api-evict"
-        ),
+        minimum={
+            "spotGracefulEviction": (
+                "2.11.0",
+                "ECI, 'Create a preemptible elastic container instance', Graceful termination: 'you must update "
+                "ack-virtual-node to 2.11.0 or later' for eci-spot-release-strategy: api-evict",
+            ),
+            "elasticWorkload": (
+                "v2.0.0.102-045a06eb4-aliyun",
+                "ACK, 'Schedule pods that are the elastic workloads to ECI by using ack-kubernetes-elastic-workload': "
+                "ack-virtual-node v2.0.0.102-045a06eb4-aliyun or later",
+            ),
+        },
         # terraform-provider-alicloud, website/docs/r/cs_kubernetes_addon.html.markdown: cleanup_cloud_resources
         # "Currently only works for addon ack-virtual-node and you must specify it when uninstall addon ack-virtual-node".
         # Its resource reads it with GetOk, so only true is ever sent: releasing the ECI resources the virtual node

@@ -674,13 +674,13 @@ class StackConfig(_Model):
                     add((f"{key}.enabled", True, "this add-on is not used by this stack's scalingMode and schedules"))
                 enabled = False
             version = given.version if given.version is not None else entry.version
-            for feature, minimum in entry.minimum.items():
+            for feature, (minimum, source) in entry.minimum.items():
                 if enabled and feature in used and version is not None and version_tuple(version) < version_tuple(minimum):
                     add(
                         (
                             f"{key}.version",
                             version,
-                            f"is below {minimum}, the first version that supports {feature} ({entry.minimum_source})",
+                            f"is below {minimum}, the first version that supports {feature} ({source})",
                         )
                     )
             kind = entry.kind

@@ -335,7 +335,10 @@ def test_provider_namespaces_stay_allowed(dev_config: ConfigFactory) -> None:
 
 
 def test_the_add_on_minimum_applies_only_to_the_feature_that_needs_it(dev_config: ConfigFactory) -> None:
-    assert CATALOG[VIRTUAL_NODE].minimum == {"spotGracefulEviction": "2.11.0"}
+    assert {f: v for f, (v, _) in CATALOG[VIRTUAL_NODE].minimum.items()} == {
+        "spotGracefulEviction": "2.11.0",
+        "elasticWorkload": "v2.0.0.102-045a06eb4-aliyun",
+    }
     pinned = {f"{P}:addons": {VIRTUAL_NODE: {"version": "2.10.0"}}}
     config, secret_keys = dev_config()
     config |= pinned

@@ -115,3 +115,21 @@ def test_quantities_are_read_as_kubernetes_reads_them(dev_config: ConfigFactory,
     else:
         with pytest.raises(ConfigError):
             validated(config, secret_keys)
+
+
+def test_elastic_workload_mode_needs_the_virtual_node_it_documents(dev_config: ConfigFactory) -> None:
+    def old_node(c: dict[str, Any]) -> None:
+        c[f"{P}:addons"] = {"ack-virtual-node": {"version": "v2.0.0.90-aliyun"}}
+        for unit in model(c)["units"]:
+            unit.pop("spotStrategy", None)
+
+    found = problems_after(dev_config, old_node)
+    assert any(
+        p.startswith(f"{P}:addons.ack-virtual-node.version = 'v2.0.0.90-aliyun': is below v2.0.0.102-045a06eb4-aliyun")
+        for p in found
+    ), found
+    config, secret_keys = dev_config()
+    config = copy.deepcopy(config)
+    old_node(config)
+    config[f"{P}:scalingMode"] = "resourcePolicy"
+    assert validated(config, secret_keys).scaling_mode == "resourcePolicy"
