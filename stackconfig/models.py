@@ -727,8 +727,3 @@ SECRET_KEYS = ("kubeconfig", "ossAccessKeyId", "ossAccessKeySecret")
 def secret_value(value: SecretStr | None) -> str | None:
     """The plain text of a secret, for wrapping in ``pulumi.Output.secret`` only."""
     return None if value is None else value.get_secret_value()
-
-
-def describe(model: type[BaseModel]) -> Mapping[str, str]:
-    """Each key's description, for ``Pulumi.yaml`` and the README."""
-    return {f.alias or n: f.description or "" for n, f in model.model_fields.items()}

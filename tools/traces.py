@@ -114,7 +114,8 @@ class Trace:
         return out
 
 
-def _number(text: str, what: str, where: str) -> float:
+def parse_number(text: str, what: str, where: str) -> float:
+    """A finite number from CSV text; a :class:`TraceError` naming ``where`` and ``what`` otherwise."""
     try:
         value = float(text)
     except ValueError:
@@ -147,8 +148,8 @@ def read_trace(path: Path) -> Trace:
             continue
         if len(cells) != len(header):
             raise TraceError(f"{where}: expected {len(header)} columns ({','.join(header)}), found {len(cells)}")
-        t = _number(cells[t_col], "t", where)
-        q = _number(cells[q_col], "qps", where)
+        t = parse_number(cells[t_col], "t", where)
+        q = parse_number(cells[q_col], "qps", where)
         if t < 0:
             raise TraceError(f"{where}: t = {cells[t_col]} is negative")
         if q < 0:
@@ -198,7 +199,7 @@ def pattern(spec: str) -> Trace:
     usage = f"{name}:{':'.join(n if i < required else '[' + n + ']' for i, n in enumerate(names))}"
     if not required <= len(texts) <= len(names):
         raise TraceError(f"--pattern {spec!r}: expected {usage}")
-    values = [_number(text, names[i], f"--pattern {spec!r}") for i, text in enumerate(texts)]
+    values = [parse_number(text, names[i], f"--pattern {spec!r}") for i, text in enumerate(texts)]
     for i, value in enumerate(values):
         if value < 0:
             raise TraceError(f"--pattern {spec!r}: {names[i]} = {value:g} is negative")

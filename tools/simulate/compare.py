@@ -4,7 +4,6 @@ real cluster) against the simulated one: time to capacity per load step and peak
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from tools.simulate import SimulateError
 from tools.simulate.engine import Result
 from tools.simulate.report import BASE_COLUMNS, TAIL_COLUMNS, time_to_capacity
+from tools.traces import TraceError, parse_number
 
 
 @dataclass
@@ -31,12 +31,9 @@ def _cell(text: str, column: str, where: str, required: bool) -> float | None:
             raise SimulateError(f"{where}: {column} is empty")
         return None
     try:
-        value = float(text)
-    except ValueError:
-        raise SimulateError(f"{where}: {column} = {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise SimulateError(f"{where}: {column} = {text!r} is not a finite number")
-    return value
+        return parse_number(text, column, where)
+    except TraceError as error:
+        raise SimulateError(str(error)) from None
 
 
 def read_observed(path: Path) -> Observed:
