@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -417,3 +418,37 @@ def test_the_command_renders_dev_as_a_fresh_process(tmp_path: Path) -> None:
     assert done.stderr.startswith("rendered stack 'dev': ")
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr
     assert (out / render.MARKER).is_file()
+
+
+def test_the_command_writes_every_file_whole_before_it_exits(tmp_path: Path) -> None:
+    """The command leaves with ``os._exit`` (:func:`tools.mockrun.one_shot`): nothing it wrote may be cut short."""
+    out = tmp_path / "prod"
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.render", "--stack", "prod", "--out", str(out), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.rstrip().endswith("objects valid")
+    expected = render.render_stack("prod").files
+    written = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file()}
+    assert written == expected
+
+
+def test_the_command_exits_2_on_a_usage_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.render", "--out", "x"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "the following arguments are required: --stack" in done.stderr
+
+
+def test_resources_json_holds_one_resource_per_line() -> None:
+    rendered = render.render_stack("dev")
+    text = rendered.files[model.RESOURCES_JSON]
+    lines = text.splitlines()
+    assert (lines[0], lines[-1]) == ("[", "]")
+    assert len(lines) == len(rendered.resources) + 2
+    assert json.loads(text) == json.loads(json.dumps(list(rendered.resources)))

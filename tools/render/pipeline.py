@@ -205,13 +205,14 @@ class _Unknowns:
             return False
         return any(text == i or (i in text and re.search(rf"(?<![\w.-]){re.escape(i)}(?![\w-])", text)) for i in self.ids)
 
-    def __call__(self, value: Any) -> Any:
+    def __call__(self, value: Any, local: str = "") -> Any:
+        """``value`` with made-up values marked and, when ``local`` is given, local paths made relative to it."""
         if isinstance(value, str):
-            return KNOWN_AFTER_DEPLOY if self._made_up(value) else value
+            return KNOWN_AFTER_DEPLOY if self._made_up(value) else value.removeprefix(local) if local else value
         if isinstance(value, Mapping):
-            return {k: self(v) for k, v in value.items()}
+            return {k: self(v, local) for k, v in value.items()}
         if isinstance(value, list):
-            return [self(v) for v in value]
+            return [self(v, local) for v in value]
         return value
 
 
@@ -331,33 +332,21 @@ def _file_name(index: int, width: int, body: Mapping[str, Any]) -> str:
     return f"{index:0{width}d}-{safe}.yaml"
 
 
-def _mentions_secret(value: Any) -> bool:
-    """Whether a placeholder for a secret (``[secret...]``) appears anywhere in ``value``."""
-    if isinstance(value, str):
-        return "[secret" in value
-    if isinstance(value, Mapping):
-        return any(_mentions_secret(k) or _mentions_secret(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_mentions_secret(v) for v in value)
-    return False
-
-
 def _manifest_text(stack: str, record: Mapping[str, Any], body: Mapping[str, Any]) -> str:
     header = [f"# {record['type']} {record['name']} (stack {stack}), rendered offline by `python -m {TOOL}`."]
-    if _mentions_secret(body):
+    text = dump_yaml(body)
+    # A placeholder (``[secret...]``) is plain printable text, so YAML writes it as it is, quoted or not.
+    if "[secret" in text:
         header.append("# Secret values are placeholders ([secret:<key>] or [secret]); Pulumi sets the real ones.")
-    return "\n".join(header) + "\n" + dump_yaml(body)
+    return "\n".join(header) + "\n" + text
 
 
-def _relative_paths(value: Any, prefix: str) -> Any:
-    """Local paths (a model file's ``source``) relative to the project, so that checkouts in other places agree."""
-    if isinstance(value, str):
-        return value.removeprefix(prefix)
-    if isinstance(value, Mapping):
-        return {k: _relative_paths(v, prefix) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_relative_paths(v, prefix) for v in value]
-    return value
+def _json_lines(items: list[Any]) -> str:
+    """A JSON array with one item per line: json's C encoder only runs without ``indent`` (3x faster at 2,000 items),
+    and a line per resource still diffs readably."""
+    if not items:
+        return "[]\n"
+    return "[\n" + ",\n".join(json.dumps(item, sort_keys=True) for item in items) + "\n]\n"
 
 
 def render_run(run: Run, stack: str, project_dir: Path = PROJECT_DIR, exported: Mapping[str, Any] | None = None) -> Rendered:
@@ -382,10 +371,12 @@ def render_run(run: Run, stack: str, project_dir: Path = PROJECT_DIR, exported: 
     bodies: dict[str, dict[str, Any]] = {}
     for r in run.resources:
         key = _resource_key(r.urn)
-        inputs = _relative_paths(unknown(_reveal(r.masked, r.inputs)), local)
+        # Local paths (a model file's ``source``) become relative to the project, so that checkouts agree.
+        inputs = unknown(_reveal(r.masked, r.inputs) if r.secret_values else r.masked, local)
         manifest = replace(r, inputs=inputs).kubernetes_manifest
+        shown = _ordered(manifest if manifest is not None else inputs)
         if manifest is not None:
-            bodies[key] = _ordered(manifest)
+            bodies[key] = shown
         records[key] = {
             "key": key,
             "type": r.type,
@@ -401,7 +392,7 @@ def render_run(run: Run, stack: str, project_dir: Path = PROJECT_DIR, exported: 
                 "dependsOn": sorted(display_key(_resource_key(d)) for d in r.dependencies),
                 "provider": provider_name(r.provider),
             },
-            "inputs": _ordered(manifest if manifest is not None else inputs),
+            "inputs": shown,
         }
 
     transitive = _transitive(run)
@@ -416,13 +407,13 @@ def render_run(run: Run, stack: str, project_dir: Path = PROJECT_DIR, exported: 
 
     resources = _tree_order(records)
     values = _with_unresolved(unknown(_reveal(run.masked_outputs, run.outputs)), exported or {})
-    outputs = _ordered(_relative_paths(values, local))
+    outputs = _ordered(unknown(values, local))
 
     files: dict[str, str] = {}
     for m in manifests:
         files[m.file] = _manifest_text(stack, records[m.key], m.body)
     files[RESOURCES_MD] = _resources_markdown(stack, resources, manifests, outputs, name_of)
-    files[RESOURCES_JSON] = json.dumps(resources, indent=2, sort_keys=True) + "\n"
+    files[RESOURCES_JSON] = _json_lines(resources)
     files[OUTPUTS_JSON] = json.dumps(outputs, indent=2, sort_keys=True) + "\n"
     marker = {"tool": TOOL, "format": RENDER_FORMAT, "stack": stack, "files": sorted([*files, MARKER])}
     files[MARKER] = json.dumps(marker, indent=2, sort_keys=True) + "\n"

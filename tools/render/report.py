@@ -178,10 +178,10 @@ def write(rendered: Rendered, out: Path, *, force: bool = False) -> list[str]:
             )
     for stale in sorted(previous - set(rendered.files)):
         (out / stale).unlink()
+    for directory in sorted({(out / name).parent for name in rendered.files}):
+        directory.mkdir(parents=True, exist_ok=True)
     for name, text in sorted(rendered.files.items()):
-        path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        (out / name).write_text(text, encoding="utf-8")
     for directory in sorted({(out / name).parent for name in previous}, key=lambda p: len(p.parts), reverse=True):
         if directory != out and directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
