@@ -10,9 +10,10 @@ import asyncio
 import gc
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import pulumi
 from google.protobuf import json_format
@@ -177,6 +178,28 @@ async def _capture_outputs(run: Run) -> None:
     raw = json_format.MessageToDict(struct)
     run.outputs = normalise(_unwrap(raw))
     run.masked_outputs = normalise(_mask(raw, []))
+
+
+def one_shot(main: Callable[[], int]) -> NoReturn:
+    """Run a command that runs the program once (the renderer's CLI), then leave at once with its status.
+
+    A run leaves some 500,000 objects in reference cycles (Outputs, futures and tasks that point at each other).
+    Collecting them is wasted work in a process about to end: the collector is off for the whole command (memory
+    stays bounded by one run: 235 MB at 100 models, against 220 MB with collection), and the process ends with
+    ``os._exit`` after flushing stdout and stderr, skipping the interpreter's teardown, which would walk them all
+    again. Together that is about 1.1 s of a 100-model render. Every file the command writes is closed by then.
+    The floor program of ``benchmarks/`` runs through this too, so that the two are compared on the same terms.
+    """
+    gc.disable()
+    try:
+        status = main()
+    except SystemExit as stop:  # argparse's usage errors and --help
+        if not isinstance(stop.code, int | None):
+            raise
+        status = stop.code or 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def run_program(

@@ -1,7 +1,6 @@
 """``python -m tools.render``: see :mod:`tools.render.cli`."""
 
-import sys
-
+from tools.mockrun import one_shot
 from tools.render.cli import main
 
-sys.exit(main())
+one_shot(main)
