@@ -3,9 +3,10 @@
 The floor is a bare-SDK program (:mod:`benchmarks.floor_program`): it imports the same SDKs and registers the same
 custom resources, with the same inputs, under the same mocks, but has no components, no config validation and writes
 no files. The render is ``python -m tools.render`` on a stack of N copies of the dev stack's model (a temporary
-project: a copy of ``Pulumi.yaml``, the repository's ``models/`` linked in). Each command runs ``--repeat`` times and
-the fastest run counts. Printed: seconds, the render/floor ratio, and the cost per added model (which must not grow
-with N). With ``--check`` the render also validates every object offline.
+project: a copy of ``Pulumi.yaml``, the repository's ``models/`` linked in). Both run as the same kind of process
+(:func:`tools.mockrun.one_shot`). The floor and the render take turns, ``--repeat`` times each, and the fastest run
+of each counts. Printed: seconds, the render/floor ratio, and the cost per added model (which must not grow with N).
+With ``--check`` the render also validates every object offline.
 
     venv/bin/python -m benchmarks.bench_render [--repeat 3] [--models 1,20,100] [--check]
 """
@@ -64,13 +65,18 @@ def floor_resources(project: Path, out: Path) -> int:
     return len(custom)
 
 
-def best_of(command: list[str], repeat: int) -> float:
-    """Fastest wall time of ``command`` over ``repeat`` fresh processes."""
-    best = float("inf")
+def best_of(commands: list[list[str]], repeat: int) -> list[float]:
+    """Fastest wall time of each command over ``repeat`` fresh processes, the commands taking turns.
+
+    Taking turns matters: the speed of a shared machine drifts by a third within seconds, and a ratio of two
+    figures measured minutes apart measures the drift as much as the programs.
+    """
+    best = [float("inf")] * len(commands)
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-        best = min(best, time.perf_counter() - start)
+        for i, command in enumerate(commands):
+            start = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+            best[i] = min(best[i], time.perf_counter() - start)
     return best
 
 
@@ -91,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             stack_with_models(count, project)
             resources = Path(tmp) / f"floor-{count}.json"
             registered = floor_resources(project, resources)
-            floor = best_of([python, "-m", "benchmarks.floor_program", str(resources)], args.repeat)
-            render = best_of(
-                [python, "-m", "tools.render", "--stack", "bench", "--project-dir", str(project),
-                 "--out", f"{tmp}/out-{count}", "--force", *extra],
+            floor, render = best_of(
+                [[python, "-m", "benchmarks.floor_program", str(resources)],
+                 [python, "-m", "tools.render", "--stack", "bench", "--project-dir", str(project),
+                  "--out", f"{tmp}/out-{count}", "--force", *extra]],
                 args.repeat,
             )  # fmt: skip
             rows.append((count, registered, floor, render))
