@@ -4,8 +4,9 @@ The floor is a bare-SDK program (:mod:`benchmarks.floor_program`): it imports th
 custom resources, with the same inputs, under the same mocks, but has no components, no config validation and writes
 no files. The render is ``python -m tools.render`` on a stack of N copies of the dev stack's model (a temporary
 project: a copy of ``Pulumi.yaml``, the repository's ``models/`` linked in). Both run as the same kind of process
-(:func:`tools.mockrun.one_shot`). The floor and the render take turns, ``--repeat`` times each, and the fastest run
-of each counts. Printed: seconds, the render/floor ratio, and the cost per added model (which must not grow with N).
+(:func:`tools.mockrun.one_shot`). The floor and the render take turns, ``--repeat`` times each. Printed: the fastest
+run of each in seconds, their ratio, the median of the ratios of runs made back to back ("paired", the steadier
+figure on a machine whose speed drifts), and the cost per added model (which must not grow with N).
 With ``--check`` the render also validates every object offline.
 
     venv/bin/python -m benchmarks.bench_render [--repeat 3] [--models 1,20,100] [--check]
@@ -17,6 +18,7 @@ import argparse
 import copy
 import itertools
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,19 +67,19 @@ def floor_resources(project: Path, out: Path) -> int:
     return len(custom)
 
 
-def best_of(commands: list[list[str]], repeat: int) -> list[float]:
-    """Fastest wall time of each command over ``repeat`` fresh processes, the commands taking turns.
+def timed_turns(commands: list[list[str]], repeat: int) -> list[list[float]]:
+    """Wall times of each command over ``repeat`` fresh processes, the commands taking turns (one list per command).
 
     Taking turns matters: the speed of a shared machine drifts by a third within seconds, and a ratio of two
     figures measured minutes apart measures the drift as much as the programs.
     """
-    best = [float("inf")] * len(commands)
+    times: list[list[float]] = [[] for _ in commands]
     for _ in range(repeat):
         for i, command in enumerate(commands):
             start = time.perf_counter()
             subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
+            times[i].append(time.perf_counter() - start)
+    return times
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,20 +93,25 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     rows: list[tuple[int, int, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
-        print(f"{'models':>6}  {'resources':>9}  {'floor s':>8}  {'render s':>8}  {'ratio':>6}", flush=True)
+        print(f"{'models':>6}  {'resources':>9}  {'floor s':>8}  {'render s':>8}  {'ratio':>6}  {'paired':>7}", flush=True)
         for count in counts:
             project = Path(tmp) / f"project-{count}"
             stack_with_models(count, project)
             resources = Path(tmp) / f"floor-{count}.json"
             registered = floor_resources(project, resources)
-            floor, render = best_of(
+            floors, renders = timed_turns(
                 [[python, "-m", "benchmarks.floor_program", str(resources)],
                  [python, "-m", "tools.render", "--stack", "bench", "--project-dir", str(project),
                   "--out", f"{tmp}/out-{count}", "--force", *extra]],
                 args.repeat,
             )  # fmt: skip
+            floor, render = min(floors), min(renders)
+            paired = statistics.median(r / f for f, r in zip(floors, renders, strict=True))
             rows.append((count, registered, floor, render))
-            print(f"{count:>6}  {registered:>9}  {floor:>8.2f}  {render:>8.2f}  {render / floor:>6.2f}", flush=True)
+            print(
+                f"{count:>6}  {registered:>9}  {floor:>8.2f}  {render:>8.2f}  {render / floor:>6.2f}  {paired:>7.2f}",
+                flush=True,
+            )
     print("cost per added model (render, floor):")
     for (n0, _, f0, r0), (n1, _, f1, r1) in itertools.pairwise(rows):
         per_render, per_floor = (r1 - r0) / (n1 - n0), (f1 - f0) / (n1 - n0)

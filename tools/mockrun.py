@@ -184,8 +184,8 @@ def one_shot(main: Callable[[], int]) -> NoReturn:
     """Run a command that runs the program once (the renderer's CLI), then leave at once with its status.
 
     A run leaves some 500,000 objects in reference cycles (Outputs, futures and tasks that point at each other).
-    Collecting them is wasted work in a process about to end: the collector is off for the whole command (memory
-    stays bounded by one run: 235 MB at 100 models, against 220 MB with collection), and the process ends with
+    Collecting them is wasted work in a process about to end: the collector is off for the whole command (a
+    100-model render peaks at about 230 MB with it or without it), and the process ends with
     ``os._exit`` after flushing stdout and stderr, skipping the interpreter's teardown, which would walk them all
     again. Together that is about 1.1 s of a 100-model render. Every file the command writes is closed by then.
     The floor program of ``benchmarks/`` runs through this too, so that the two are compared on the same terms.
