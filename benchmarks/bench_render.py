@@ -74,8 +74,9 @@ def timed_turns(commands: list[list[str]], repeat: int) -> list[list[float]]:
     figures measured minutes apart measures the drift as much as the programs.
     """
     times: list[list[float]] = [[] for _ in commands]
-    for _ in range(repeat):
-        for i, command in enumerate(commands):
+    for turn in range(repeat):
+        order = list(enumerate(commands))
+        for i, command in order if turn % 2 == 0 else reversed(order):  # neither always goes first
             start = time.perf_counter()
             subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
             times[i].append(time.perf_counter() - start)

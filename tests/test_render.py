@@ -452,3 +452,20 @@ def test_resources_json_holds_one_resource_per_line() -> None:
     assert (lines[0], lines[-1]) == ("[", "]")
     assert len(lines) == len(rendered.resources) + 2
     assert json.loads(text) == json.loads(json.dumps(list(rendered.resources)))
+
+
+def test_the_commands_diff_reaches_a_pipe_whole(tmp_path: Path) -> None:
+    """``--diff`` is printed through a buffered pipe and the command leaves with ``os._exit``: all of it must arrive."""
+    other = tmp_path / "prod"
+    render.write(render.render_stack("prod"), other)
+    expected = render.diff_data(render.load(other), render.render_stack("dev").data()).text()
+    assert len(expected.encode()) > 8192  # more than one buffer's worth
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.render", "--stack", "dev", "--out", str(tmp_path / "dev"), "--diff", str(other)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected

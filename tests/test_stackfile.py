@@ -15,6 +15,8 @@ BAD = [
     ("config not a mapping", "name: x\nconfig: [1]\n", ":2: 'config:' must be a mapping of keys to values, not a list"),
     ("a number as a key", "config:\n  eci-inference:region: a\n  12: b\n", ":3: config key 12 must be a string"),
     ("a list as a key", "config:\n  ? [a, b]\n  : 1\n", ":2: a key must be a string such as eci-inference:region, not a list"),
+    ("a tab before a comment", "config:\n  eci-inference:region: cn-beijing\t# c\n  3: x\n", ":2: found character '\\t'"),
+    ("a tab after config:", "config:\t# c\n  - a\n", ":1: found character '\\t'"),
 ]  # fmt: skip
 
 

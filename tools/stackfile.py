@@ -24,14 +24,6 @@ class _StrictLoader(yaml.SafeLoader):
     """A safe loader that refuses a key given twice in one mapping."""
 
 
-class _FastStrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """:class:`_StrictLoader` on libyaml's parser, where PyYAML has it: a stack of 100 models reads in 10 ms, not 200.
-
-    Its error messages are libyaml's, terser than PyYAML's (no mention of a tab), so a file it refuses is read again
-    with :class:`_StrictLoader` for the message.
-    """
-
-
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
     loader.flatten_mapping(node)  # YAML merge keys (<<:), as the safe loader reads them
     seen: dict[Hashable, int] = {}
@@ -56,7 +48,6 @@ def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) 
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_FastStrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 def _where(error: yaml.YAMLError, path: Path) -> str:
@@ -75,12 +66,9 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as error:
         raise StackFileError(f"{path}: cannot be read ({error})") from None
     try:
-        data = yaml.load(text, Loader=_FastStrictLoader)
-    except yaml.YAMLError:
-        try:
-            data = yaml.load(text, Loader=_StrictLoader)
-        except yaml.YAMLError as error:
-            raise StackFileError(_where(error, path)) from None
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as error:
+        raise StackFileError(_where(error, path)) from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):
@@ -94,7 +82,10 @@ def read_stack_file(path: Path) -> dict[str, Any]:
 
 
 def _config_problem(path: Path, text: str, config: Any) -> str:
-    """What is wrong with a ``config:`` that is not a mapping with string keys, and on which line (found only then)."""
+    """What is wrong with a ``config:`` that is not a mapping with string keys, and on which line.
+
+    The line comes from a second pass of the same parser, made only when there is an error to report.
+    """
     config_node = _value_node(yaml.compose(text, Loader=yaml.SafeLoader), "config")
     if not isinstance(config, Mapping):
         line = f":{config_node.start_mark.line + 1}" if config_node is not None else ""
