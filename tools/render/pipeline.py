@@ -406,8 +406,7 @@ def render_run(run: Run, stack: str, project_dir: Path = PROJECT_DIR, exported: 
         manifests.append(Manifest(file=file, key=key, body=bodies[key]))
 
     resources = _tree_order(records)
-    values = _with_unresolved(unknown(_reveal(run.masked_outputs, run.outputs)), exported or {})
-    outputs = _ordered(unknown(values, local))
+    outputs = _ordered(_with_unresolved(unknown(_reveal(run.masked_outputs, run.outputs), local), exported or {}))
 
     files: dict[str, str] = {}
     for m in manifests:

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from tools.simulate import EXIT_BAD_INPUT, SimulateError, report
 from tools.simulate import compare as compare_mod
 from tools.simulate import prices as prices_mod
 from tools.simulate.engine import Result, simulate
 from tools.simulate.objects import ModelObjects, find_models, load_manifest_dir, load_stack, select_model
 from tools.simulate.world import DEFAULT_CONTROLLER_TZ, DEFAULT_START, PARAMETERS, World
+from tools.stackfile import StackFileError, read_stack_file
 from tools.traces import PATTERN_HELP, TraceError, add_trace_arguments, default_duration, trace_from_args
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -146,12 +145,12 @@ def world_from_args(args: argparse.Namespace) -> World:
 
 def _stack_cron_zone(stack: str) -> str | None:
     """The stack's ``cronControllerTimeZone`` (what the program translated the schedules into), if its file sets it."""
+    path = PROJECT_DIR / f"Pulumi.{stack}.yaml"
     try:
-        data = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        config = read_stack_file(path) if path.is_file() else None
+    except StackFileError:
         return None
-    config = data.get("config") if isinstance(data, dict) else None
-    value = config.get("eci-inference:cronControllerTimeZone") if isinstance(config, dict) else None
+    value = config.get("eci-inference:cronControllerTimeZone") if config is not None else None
     return str(value) if value is not None else ("UTC" if config is not None else None)
 
 
