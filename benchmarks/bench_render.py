@@ -1,13 +1,18 @@
-"""The render's cost against a floor measured in the same run, as fresh processes, for 1, 20 and 100 models.
+"""The render's cost against two floors measured in the same run, as fresh processes, for 1, 20 and 100 models.
 
-The floor is a bare-SDK program (:mod:`benchmarks.floor_program`): it imports the same SDKs and registers the same
-custom resources, with the same inputs, under the same mocks, but has no components, no config validation and writes
-no files. The render is ``python -m tools.render`` on a stack of N copies of the dev stack's model (a temporary
-project: a copy of ``Pulumi.yaml``, the repository's ``models/`` linked in). Both run as the same kind of process
-(:func:`tools.mockrun.one_shot`). The floor and the render take turns, ``--repeat`` times each. Printed: the fastest
-run of each in seconds, their ratio, the median of the ratios of runs made back to back ("paired", the steadier
-figure on a machine whose speed drifts), and the cost per added model (which must not grow with N).
-With ``--check`` the render also validates every object offline.
+The floors are bare-SDK programs (:mod:`benchmarks.floor_program`) that import the same SDKs and register what the
+render registers, with the same inputs, under the same mocks, with no config validation and no files:
+
+- the flat floor registers only the custom resources, flat (the layout issue's floor);
+- the structure floor registers every resource, components included, with its parent, provider and dependencies.
+
+The render is ``python -m tools.render`` on a stack of N copies of the dev stack's model (a temporary project: a copy
+of ``Pulumi.yaml``, the repository's ``models/`` linked in). All run as the same kind of process
+(:func:`tools.mockrun.one_shot`) and take turns, ``--repeat`` times each. Printed: the fastest run of each in seconds,
+render / flat floor, and the median ratios of runs made in the same turn ("paired", the steadier figures on a machine
+whose speed drifts): render / flat, structure / flat (what the resource tree itself costs) and render / structure
+(what the program adds to the tree: config, Outputs between resources, files); then the cost per added model (which
+must not grow with N). With ``--check`` the render also validates every object offline.
 
     venv/bin/python -m benchmarks.bench_render [--repeat 3] [--models 1,20,100] [--check]
 """
@@ -54,17 +59,21 @@ def stack_with_models(count: int, project: Path, stack: str = "bench") -> Path:
     return path
 
 
-def floor_resources(project: Path, out: Path) -> int:
-    """Render the stack in-process once and write what the floor program registers: every custom resource."""
+def floor_resources(project: Path, out: Path) -> list[dict[str, Any]]:
+    """Render the stack in-process once and write what the floor programs register: every resource, where it sits."""
     from program import main as program_main
     from tools.mockrun import run_program
     from tools.render.pipeline import render_config
 
     config, secret_keys = render_config("bench", project_dir=project)
     run = run_program(lambda: program_main(project), config, secret_keys, stack="bench")
-    custom = [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in run.resources if r.custom]
-    out.write_text(json.dumps(custom))
-    return len(custom)
+    recorded = [
+        {"type": r.type, "name": r.name, "inputs": r.inputs, "custom": r.custom, "urn": r.urn, "parent": r.parent,
+         "provider": r.provider, "dependencies": r.dependencies}
+        for r in run.resources
+    ]  # fmt: skip
+    out.write_text(json.dumps(recorded))
+    return recorded
 
 
 def timed_turns(commands: list[list[str]], repeat: int) -> list[list[float]]:
@@ -83,6 +92,11 @@ def timed_turns(commands: list[list[str]], repeat: int) -> list[list[float]]:
     return times
 
 
+def _paired(times: list[float], against: list[float]) -> float:
+    """The median ratio of runs made in the same turn."""
+    return statistics.median(t / a for t, a in zip(times, against, strict=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3)
@@ -92,31 +106,38 @@ def main(argv: list[str] | None = None) -> int:
     extra = ["--check"] if args.check else []
     counts = [int(n) for n in args.models.split(",")]
     python = sys.executable
-    rows: list[tuple[int, int, float, float]] = []
+    rows: list[tuple[int, float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
-        print(f"{'models':>6}  {'resources':>9}  {'floor s':>8}  {'render s':>8}  {'ratio':>6}  {'paired':>7}", flush=True)
+        print(
+            f"{'models':>6}  {'custom':>6}  {'all':>5}  {'flat s':>6}  {'struct s':>8}  {'render s':>8}  "
+            f"{'render/flat':>11}  {'paired':>6}  {'struct/flat':>11}  {'render/struct':>13}",
+            flush=True,
+        )
         for count in counts:
             project = Path(tmp) / f"project-{count}"
             stack_with_models(count, project)
-            resources = Path(tmp) / f"floor-{count}.json"
-            registered = floor_resources(project, resources)
-            floors, renders = timed_turns(
-                [[python, "-m", "benchmarks.floor_program", str(resources)],
+            recorded_at = Path(tmp) / f"floor-{count}.json"
+            recorded = floor_resources(project, recorded_at)
+            flats, structures, renders = timed_turns(
+                [[python, "-m", "benchmarks.floor_program", str(recorded_at), "flat"],
+                 [python, "-m", "benchmarks.floor_program", str(recorded_at), "structure"],
                  [python, "-m", "tools.render", "--stack", "bench", "--project-dir", str(project),
                   "--out", f"{tmp}/out-{count}", "--force", *extra]],
                 args.repeat,
             )  # fmt: skip
-            floor, render = min(floors), min(renders)
-            paired = statistics.median(r / f for f, r in zip(floors, renders, strict=True))
-            rows.append((count, registered, floor, render))
+            flat, structure, render = min(flats), min(structures), min(renders)
+            rows.append((count, flat, structure, render))
+            custom = sum(1 for r in recorded if r["custom"])
             print(
-                f"{count:>6}  {registered:>9}  {floor:>8.2f}  {render:>8.2f}  {render / floor:>6.2f}  {paired:>7.2f}",
+                f"{count:>6}  {custom:>6}  {len(recorded):>5}  {flat:>6.2f}  {structure:>8.2f}  {render:>8.2f}  "
+                f"{render / flat:>11.2f}  {_paired(renders, flats):>6.2f}  {_paired(structures, flats):>11.2f}  "
+                f"{_paired(renders, structures):>13.2f}",
                 flush=True,
             )
-    print("cost per added model (render, floor):")
-    for (n0, _, f0, r0), (n1, _, f1, r1) in itertools.pairwise(rows):
-        per_render, per_floor = (r1 - r0) / (n1 - n0), (f1 - f0) / (n1 - n0)
-        print(f"  {n0:>3} -> {n1:>3} models: {per_render * 1000:6.1f} ms, {per_floor * 1000:6.1f} ms", flush=True)
+    print("cost per added model (render, structure floor, flat floor):")
+    for (n0, f0, s0, r0), (n1, f1, s1, r1) in itertools.pairwise(rows):
+        per = [(b - a) / (n1 - n0) * 1000 for a, b in ((r0, r1), (s0, s1), (f0, f1))]
+        print(f"  {n0:>3} -> {n1:>3} models: {per[0]:6.1f} ms, {per[1]:6.1f} ms, {per[2]:6.1f} ms", flush=True)
     return 0
 
 

@@ -1,10 +1,16 @@
-"""The floor of :mod:`benchmarks.bench_render`: the same custom resources registered by a bare-SDK program.
+"""The floors of :mod:`benchmarks.bench_render`: what the render registers, registered by a bare-SDK program.
 
-It imports the SDK modules the program's resources come from and registers each custom resource of a render (type,
-name, inputs, as ``floor_resources`` wrote them) through its SDK class, flat, under the same mocks
-(:func:`tools.mockrun.run_program`): no components, no config, no validation, no Outputs between resources, no files.
+It imports the SDK modules the program's resources come from and registers what ``floor_resources`` recorded of a
+render (type, name, inputs, and where each sits) through the SDK classes, under the same mocks
+(:func:`tools.mockrun.run_program`), with no config, no validation and no files. Two floors:
 
-    venv/bin/python -m benchmarks.floor_program FLOOR.json
+- ``flat`` (the default): only the custom resources, each at the top of the stack, no options: no components, no
+  parents, providers or dependencies, no Outputs between resources. The layout issue's floor.
+- ``structure``: every resource the render registers, components included, each under its parent, with its provider
+  and its dependencies (as ``depends_on``), and each component calling ``register_outputs({})``. Inputs are still
+  plain values. This is the cost of the resource tree itself, which any program that registers this tree pays.
+
+    venv/bin/python -m benchmarks.floor_program FLOOR.json [flat|structure]
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import re
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
@@ -59,30 +65,80 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def register(resource: dict[str, Any]) -> None:
-    """One resource, through the SDK class a program would use, with its recorded inputs as keyword arguments."""
-    type_, name, inputs = resource["type"], resource["name"], dict(resource["inputs"])
-    where = _CLASSES.get(type_) or (_CUSTOM_RESOURCE if type_.startswith("kubernetes:") else None)
+def _sdk_call(resource: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The SDK class a program would use for a custom resource, and its recorded inputs as keyword arguments."""
+    where = _CLASSES.get(resource["type"]) or (_CUSTOM_RESOURCE if resource["type"].startswith("kubernetes:") else None)
     if where is None:
-        pulumi.CustomResource(type_, name, inputs)
-        return
+        return None, {}
     cls = _class(*where)
     accepted = _accepted(cls)
-    kwargs = {_snake(key): value for key, value in inputs.items() if _snake(key) in accepted}
-    cls(name, **kwargs)
+    return cls, {_snake(key): value for key, value in resource["inputs"].items() if _snake(key) in accepted}
+
+
+def register(resource: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> pulumi.Resource:
+    """One custom resource, through the SDK class a program would use, with its recorded inputs."""
+    cls, kwargs = _sdk_call(resource)
+    if cls is None:
+        return pulumi.CustomResource(resource["type"], resource["name"], dict(resource["inputs"]), opts)
+    return cls(resource["name"], **kwargs, opts=opts)  # type: ignore[no-any-return]
+
+
+class _Component(pulumi.ComponentResource):
+    """A component as a program declares one: a class with its own constructor, which registers no outputs.
+
+    The constructor matters: Pulumi records where each resource was made by walking the stack out from the third
+    ``__init__`` frame, so a bare ``pulumi.ComponentResource(...)`` would skip work every real component pays for.
+    """
+
+    def __init__(self, type_: str, name: str, opts: pulumi.ResourceOptions) -> None:
+        super().__init__(type_, name, None, opts)
+        self.register_outputs({})
+
+
+def flat(resources: list[dict[str, Any]]) -> None:
+    """The custom resources, flat and without options."""
+    for resource in resources:
+        if resource["custom"]:
+            register(resource)
+
+
+def structure(resources: list[dict[str, Any]]) -> None:
+    """Every resource, components included, under its parent, with its provider and dependencies."""
+    by_urn = {resource["urn"]: resource for resource in resources}
+    made: dict[str, pulumi.Resource] = {}
+
+    def make(resource: dict[str, Any]) -> pulumi.Resource:
+        urn = resource["urn"]
+        if urn not in made:
+            parent = by_urn.get(resource["parent"])  # the stack itself is not recorded: a top-level resource
+            under = make(parent) if parent is not None else None
+            if resource["custom"]:
+                provider = resource["provider"].rsplit("::", 1)[0]  # a provider reference is "<urn>::<id>"
+                opts = pulumi.ResourceOptions(
+                    parent=under,
+                    provider=cast(pulumi.ProviderResource, make(by_urn[provider])) if provider else None,
+                    depends_on=[make(by_urn[dependency]) for dependency in resource["dependencies"]],
+                )
+                made[urn] = register(resource, opts)
+            else:
+                made[urn] = _Component(resource["type"], resource["name"], pulumi.ResourceOptions(parent=under))
+        return made[urn]
+
+    for resource in resources:
+        make(resource)
+
+
+FLOORS = {"flat": flat, "structure": structure}
 
 
 def main(argv: list[str]) -> int:
     for module in sorted({module for module, _ in [*_CLASSES.values(), _CUSTOM_RESOURCE]}):
         importlib.import_module(module)  # loading the SDKs is part of any program's cost, so of the floor's
     resources = json.loads(Path(argv[0]).read_text())
-
-    def program() -> None:
-        for resource in resources:
-            register(resource)
-
-    run = run_program(program, {}, stack="bench")
-    return 0 if len(run.resources) == len(resources) else 1
+    floor = FLOORS[argv[1] if len(argv) > 1 else "flat"]
+    run = run_program(lambda: floor(resources), {}, stack="bench")
+    expected = len(resources) if floor is structure else sum(1 for r in resources if r["custom"])
+    return 0 if len(run.resources) == expected else 1
 
 
 if __name__ == "__main__":
