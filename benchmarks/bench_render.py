@@ -68,8 +68,10 @@ def floor_resources(project: Path, out: Path) -> list[dict[str, Any]]:
     config, secret_keys = render_config("bench", project_dir=project)
     run = run_program(lambda: program_main(project), config, secret_keys, stack="bench")
     recorded = [
-        {"type": r.type, "name": r.name, "inputs": r.inputs, "custom": r.custom, "urn": r.urn, "parent": r.parent,
-         "provider": r.provider, "dependencies": r.dependencies}
+        {"type": r.type, "name": r.name, "inputs": r.inputs, "masked": r.masked, "custom": r.custom, "urn": r.urn,
+         "parent": r.parent, "provider": r.provider, "providers": r.providers, "dependencies": r.dependencies,
+         "ignore_changes": r.ignore_changes, "replace_on_changes": r.replace_on_changes,
+         "delete_before_replace": r.delete_before_replace}
         for r in run.resources
     ]  # fmt: skip
     out.write_text(json.dumps(recorded))
@@ -83,9 +85,10 @@ def timed_turns(commands: list[list[str]], repeat: int) -> list[list[float]]:
     figures measured minutes apart measures the drift as much as the programs.
     """
     times: list[list[float]] = [[] for _ in commands]
+    order = list(enumerate(commands))
     for turn in range(repeat):
-        order = list(enumerate(commands))
-        for i, command in order if turn % 2 == 0 else reversed(order):  # neither always goes first
+        shift = turn % len(order)
+        for i, command in order[shift:] + order[:shift]:  # each goes first in turn
             start = time.perf_counter()
             subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
             times[i].append(time.perf_counter() - start)
@@ -108,9 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     rows: list[tuple[int, float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        print("the last three columns are paired: the median ratio of runs made in the same turn", flush=True)
         print(
             f"{'models':>6}  {'custom':>6}  {'all':>5}  {'flat s':>6}  {'struct s':>8}  {'render s':>8}  "
-            f"{'render/flat':>11}  {'paired':>6}  {'struct/flat':>11}  {'render/struct':>13}",
+            f"{'render/flat min':>15}  {'render/flat':>11}  {'struct/flat':>11}  {'render/struct':>13}",
             flush=True,
         )
         for count in counts:
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             custom = sum(1 for r in recorded if r["custom"])
             print(
                 f"{count:>6}  {custom:>6}  {len(recorded):>5}  {flat:>6.2f}  {structure:>8.2f}  {render:>8.2f}  "
-                f"{render / flat:>11.2f}  {_paired(renders, flats):>6.2f}  {_paired(structures, flats):>11.2f}  "
+                f"{render / flat:>15.2f}  {_paired(renders, flats):>11.2f}  {_paired(structures, flats):>11.2f}  "
                 f"{_paired(renders, structures):>13.2f}",
                 flush=True,
             )

@@ -6,9 +6,11 @@ render (type, name, inputs, and where each sits) through the SDK classes, under 
 
 - ``flat`` (the default): only the custom resources, each at the top of the stack, no options: no components, no
   parents, providers or dependencies, no Outputs between resources. The layout issue's floor.
-- ``structure``: every resource the render registers, components included, each under its parent, with its provider
-  and its dependencies (as ``depends_on``), and each component calling ``register_outputs({})``. Inputs are still
-  plain values. This is the cost of the resource tree itself, which any program that registers this tree pays.
+- ``structure``: every resource the render registers, components included, each under its parent, with the render's
+  options (providers, dependencies as ``depends_on``, ``ignoreChanges``, ``replaceOnChanges``,
+  ``deleteBeforeReplace``) and its secrets, each component a class with its own constructor calling
+  ``register_outputs({})``. Inputs are plain values otherwise: no Outputs between resources, no stack outputs. This is
+  the cost of the resource tree itself, which a program that registers this tree pays.
 
     venv/bin/python -m benchmarks.floor_program FLOOR.json [flat|structure]
 """
@@ -26,7 +28,7 @@ from typing import Any, cast
 
 import pulumi
 
-from tools.mockrun import one_shot, run_program
+from tools.mockrun import SECRET_MASK, one_shot, run_program
 
 _CLASSES: dict[str, tuple[str, str]] = {
     "alicloud:cs/kubernetesAddon:KubernetesAddon": ("pulumi_alicloud.cs", "KubernetesAddon"),
@@ -67,9 +69,10 @@ def _snake(name: str) -> str:
 
 def _sdk_call(resource: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The SDK class a program would use for a custom resource, and its recorded inputs as keyword arguments."""
-    where = _CLASSES.get(resource["type"]) or (_CUSTOM_RESOURCE if resource["type"].startswith("kubernetes:") else None)
+    type_ = resource["type"]
+    where = _CLASSES.get(type_) or (_CUSTOM_RESOURCE if type_.startswith("kubernetes:") else None)
     if where is None:
-        return None, {}
+        raise KeyError(f"{type_}: add its SDK class to benchmarks.floor_program._CLASSES")
     cls = _class(*where)
     accepted = _accepted(cls)
     return cls, {_snake(key): value for key, value in resource["inputs"].items() if _snake(key) in accepted}
@@ -78,8 +81,6 @@ def _sdk_call(resource: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 def register(resource: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> pulumi.Resource:
     """One custom resource, through the SDK class a program would use, with its recorded inputs."""
     cls, kwargs = _sdk_call(resource)
-    if cls is None:
-        return pulumi.CustomResource(resource["type"], resource["name"], dict(resource["inputs"]), opts)
     return cls(resource["name"], **kwargs, opts=opts)  # type: ignore[no-any-return]
 
 
@@ -102,10 +103,24 @@ def flat(resources: list[dict[str, Any]]) -> None:
             register(resource)
 
 
+def _secrets(masked: Any, plain: Any) -> Any:
+    """``plain`` with each value the render marked secret (``[secret]`` in ``masked``) made a secret again."""
+    if masked == SECRET_MASK and plain != SECRET_MASK:
+        return pulumi.Output.secret(plain)
+    if isinstance(masked, dict) and isinstance(plain, dict):
+        return {key: _secrets(masked.get(key), value) for key, value in plain.items()}
+    if isinstance(masked, list) and isinstance(plain, list):
+        return [_secrets(m, p) for m, p in zip(masked, plain, strict=True)]
+    return plain
+
+
 def structure(resources: list[dict[str, Any]]) -> None:
-    """Every resource, components included, under its parent, with its provider and dependencies."""
+    """Every resource, components included, under its parent, with the render's options and secrets."""
     by_urn = {resource["urn"]: resource for resource in resources}
     made: dict[str, pulumi.Resource] = {}
+
+    def provider(reference: str) -> pulumi.ProviderResource:
+        return cast(pulumi.ProviderResource, make(by_urn[reference.rsplit("::", 1)[0]]))  # "<urn>::<id>"
 
     def make(resource: dict[str, Any]) -> pulumi.Resource:
         urn = resource["urn"]
@@ -113,15 +128,19 @@ def structure(resources: list[dict[str, Any]]) -> None:
             parent = by_urn.get(resource["parent"])  # the stack itself is not recorded: a top-level resource
             under = make(parent) if parent is not None else None
             if resource["custom"]:
-                provider = resource["provider"].rsplit("::", 1)[0]  # a provider reference is "<urn>::<id>"
                 opts = pulumi.ResourceOptions(
                     parent=under,
-                    provider=cast(pulumi.ProviderResource, make(by_urn[provider])) if provider else None,
+                    provider=provider(resource["provider"]) if resource["provider"] else None,
                     depends_on=[make(by_urn[dependency]) for dependency in resource["dependencies"]],
+                    ignore_changes=resource["ignore_changes"] or None,
+                    replace_on_changes=resource["replace_on_changes"] or None,
+                    delete_before_replace=resource["delete_before_replace"] or None,
                 )
-                made[urn] = register(resource, opts)
+                made[urn] = register({**resource, "inputs": _secrets(resource["masked"], resource["inputs"])}, opts)
             else:
-                made[urn] = _Component(resource["type"], resource["name"], pulumi.ResourceOptions(parent=under))
+                providers = [provider(reference) for reference in resource["providers"].values()]
+                opts = pulumi.ResourceOptions(parent=under, providers=providers or None)
+                made[urn] = _Component(resource["type"], resource["name"], opts)
         return made[urn]
 
     for resource in resources:

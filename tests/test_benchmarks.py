@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,8 +13,11 @@ import pytest
 
 from benchmarks import floor_program
 from benchmarks.bench_render import floor_resources, stack_with_models
+from program import main as program_main
 from tests.conftest import ROOT
+from tools import mockrun
 from tools.mockrun import Registered, run_program
+from tools.render.pipeline import render_config
 
 
 def _recorded(count: int, tmp_path: Path) -> tuple[list[dict[str, Any]], Path]:
@@ -40,22 +44,63 @@ def test_the_flat_floor_registers_the_renders_custom_resources_with_the_same_inp
     assert all(r.provider == "" and r.dependencies == [] for r in run.resources)  # and without options
 
 
-@pytest.mark.parametrize("count", [1, 3])
-def test_the_structure_floor_registers_the_renders_whole_tree(count: int, tmp_path: Path) -> None:
-    recorded, _ = _recorded(count, tmp_path)
-    assert len(recorded) == 12 + 20 * count  # components too: eight per model besides its twelve custom resources
+def _comparable(registered: Registered) -> dict[str, Any]:
+    """Every field of a registration, lists whose order is the SDK's (not the program's) sorted."""
+    fields = dataclasses.asdict(registered)
+    fields["dependencies"] = sorted(fields["dependencies"])
+    fields["secret_values"] = sorted(map(str, fields["secret_values"]))
+    return fields
 
-    def where(r: Registered | dict[str, Any]) -> tuple[Any, ...]:
-        fields = r if isinstance(r, dict) else vars(r)
-        return (
-            fields["type"], fields["name"], fields["custom"], fields["urn"], fields["parent"], fields["provider"],
-            sorted(fields["dependencies"]), _inputs(fields["inputs"]),
-        )  # fmt: skip
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_structure_floor_registers_the_renders_whole_tree_with_its_options(count: int, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    stack_with_models(count, project)
+    config, secret_keys = render_config("bench", project_dir=project)
+    render = run_program(lambda: program_main(project), config, secret_keys, stack="bench")
+    recorded = floor_resources(project, tmp_path / "floor.json")
+    assert len(recorded) == len(render.resources) == 12 + 20 * count  # eight components per model, twelve others
 
     run = run_program(lambda: floor_program.structure(recorded), {}, stack="bench")
-    assert sorted(map(where, run.resources)) == sorted(map(where, recorded))
-    assert sum(1 for r in recorded if not r["custom"]) == 3 + 8 * count  # the floor is not flat in disguise
-    assert sum(1 for r in recorded if r["dependencies"]) >= 8 * count
+    by_urn = {r.urn: _comparable(r) for r in run.resources}
+    assert len(by_urn) == len(run.resources)
+    for expected in map(_comparable, render.resources):
+        assert by_urn.pop(expected["urn"]) == expected  # every field: inputs, secrets, parent, provider(s), options
+    assert by_urn == {}
+    components = [r for r in recorded if not r["custom"]]
+    assert len(components) == 3 + 8 * count  # not flat in disguise
+    assert all(r["providers"] for r in components)  # the providers a component hands down are part of the tree
+    assert sum(1 for r in recorded if r["dependencies"]) == 2 + 11 * count
+    assert any(r["ignore_changes"] for r in recorded) and any(r["replace_on_changes"] for r in recorded)
+    assert any(r["masked"] != r["inputs"] for r in recorded)  # a secret is marked, not sent plain
+
+
+def test_every_resource_of_the_floors_is_made_through_an_sdk_class_or_as_a_custom_resource(tmp_path: Path) -> None:
+    """A type the floors do not know is an error, not a cheaper registration that would flatter the ratio."""
+    recorded, _ = _recorded(1, tmp_path)
+    for resource in (r for r in recorded if r["custom"]):
+        floor_program._sdk_call(resource)  # raises for a type it does not know
+        if resource["type"] not in floor_program._CLASSES:  # apiextensions.CustomResource: only for CRD kinds
+            group = resource["type"].split(":")[1].rsplit("/", 1)[0]
+            assert "." in group and not group.endswith(".k8s.io"), resource["type"]
+    with pytest.raises(KeyError, match="add its SDK class"):
+        floor_program._sdk_call({"type": "alicloud:log/project:Project", "name": "x", "inputs": {}})
+
+
+def test_the_structure_floors_components_record_where_they_were_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulumi walks the stack from a resource's third ``__init__`` frame; a component without its own constructor would
+    send no frames and cost less than every real component."""
+    recorded, _ = _recorded(1, tmp_path)
+    frames: dict[str, int] = {}
+    register = mockrun._Monitor.RegisterResource
+
+    def counting(self: Any, request: Any) -> Any:
+        frames[request.name] = len(request.stackTrace.frames)
+        return register(self, request)
+
+    monkeypatch.setattr(mockrun._Monitor, "RegisterResource", counting)
+    run_program(lambda: floor_program.structure(recorded), {}, stack="bench")
+    assert {r["name"]: frames[r["name"]] > 0 for r in recorded} == {r["name"]: True for r in recorded}
 
 
 @pytest.mark.parametrize("floor", ["flat", "structure"])

@@ -78,6 +78,8 @@ class Registered:
     dependencies: list[str]
     aliases: list[str]
     provider: str
+    providers: dict[str, str] = field(default_factory=dict)
+    """The ``providers`` option by package (components carry it down to their children)."""
 
     @property
     def kubernetes_manifest(self) -> dict[str, Any] | None:
@@ -156,6 +158,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     aliases=[a.spec.name for a in request.aliases if a.HasField("spec")] + list(request.aliasURNs),
                     provider=request.provider,
+                    providers=dict(request.providers),
                 )
             )
         return response
