@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import itertools
 import json
 import statistics
@@ -67,13 +68,7 @@ def floor_resources(project: Path, out: Path) -> list[dict[str, Any]]:
 
     config, secret_keys = render_config("bench", project_dir=project)
     run = run_program(lambda: program_main(project), config, secret_keys, stack="bench")
-    recorded = [
-        {"type": r.type, "name": r.name, "inputs": r.inputs, "masked": r.masked, "custom": r.custom, "urn": r.urn,
-         "parent": r.parent, "provider": r.provider, "providers": r.providers, "dependencies": r.dependencies,
-         "ignore_changes": r.ignore_changes, "replace_on_changes": r.replace_on_changes,
-         "delete_before_replace": r.delete_before_replace}
-        for r in run.resources
-    ]  # fmt: skip
+    recorded = [dataclasses.asdict(r) for r in run.resources]  # every field, as tools.mockrun.Registered has it
     out.write_text(json.dumps(recorded))
     return recorded
 
