@@ -37,6 +37,20 @@ class AddonSpec:
     reinstall_on_upgrade: bool = False
     """A new version replaces the release (uninstall, then install) instead of a Helm upgrade the add-on does not
     support (ACK documents no in-place upgrade of ack-alibaba-cloud-metrics-adapter)."""
+    after: Sequence[str] = ()
+    """Add-ons installed before this one (earlier in the list): a chart whose objects need another chart's CRDs."""
+
+
+def _release_options(child: pulumi.ResourceOptions, addon: AddonSpec, after: list[pulumi.Resource]) -> pulumi.ResourceOptions:
+    """A release waits for the add-ons it needs first, and replaces itself when it has no in-place upgrade."""
+    opts = child
+    if after:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
+    if addon.reinstall_on_upgrade:
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(replace_on_changes=["version"], delete_before_replace=True)
+        )
+    return opts
 
 
 class AckAddonsArgs(TypedDict):
@@ -83,14 +97,10 @@ class AckAddons(pulumi.ComponentResource):
                     namespace=addon.namespace,
                     create_namespace=True,
                     atomic=True,
-                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=addon.repo),
+                    # An OCI chart (``oci://...``) is named in full and has no repository.
+                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=addon.repo) if addon.repo else None,
                     values=dict(addon.values),
-                    opts=pulumi.ResourceOptions.merge(
-                        child,
-                        pulumi.ResourceOptions(replace_on_changes=["version"], delete_before_replace=True)
-                        if addon.reinstall_on_upgrade
-                        else None,
-                    ),
+                    opts=_release_options(child, addon, self.needed_by(*addon.after)),
                 )
         self.installed = pulumi.Output.from_input(sorted(self.resources))
         self.register_outputs({"installed": self.installed})

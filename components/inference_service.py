@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 import pulumi
 
@@ -12,10 +12,11 @@ from components.disruption_budget import PredictorDisruptionBudget
 from components.elastic_scaling import ElasticScaling, PodPolicy, UnitSpec
 from components.image_cache import ModelImageCache
 from components.ingress import ModelIngress
+from components.kserve_server import KServeServer
 from components.model_server import ModelServer, ServerSettings
 from components.model_store import ModelStore
 from components.model_volume import AccessKeyCredentials, ModelVolume
-from components.naming import ModelNames
+from components.naming import KSERVE_PREDICTION_PATH, PREDICTION_PATH, ModelNames
 from components.qps_autoscaler import QpsAutoscaler, ScaleTarget
 from components.resource_policy import ResourcePolicyScaling
 from components.scheduled_scaling import CronJob, ScheduledScaling
@@ -55,7 +56,7 @@ class Dependencies(TypedDict):
     """What each part waits for (the add-ons its objects need), chosen by the program from the add-on catalog."""
 
     server: Sequence[pulumi.Resource]
-    """The Seldon operator."""
+    """The model server's operator: Seldon's, or KServe's controller and CRDs."""
     elastic: Sequence[pulumi.Resource]
     """The ElasticWorkload controller and the virtual node (elasticWorkload mode), or the virtual node."""
     autoscaler: Sequence[pulumi.Resource]
@@ -95,8 +96,10 @@ class InferenceServiceArgs(TypedDict):
     """RAM role for the volume (RRSA), or None to use ``access_key``."""
     access_key: AccessKeyCredentials | None
     """AccessKey pair for the volume's Secret when RRSA is not used."""
+    server_kind: Literal["seldon", "kserve"]
+    """Which server serves the model: a SeldonDeployment, or a KServe InferenceService."""
     server: ServerSettings
-    """Images, resources, grace period and probe timing of the server."""
+    """Images, resources, grace period and probe timing of the server (the proxy's only with Seldon)."""
     host: str
     """Ingress host."""
     tls_secret: str | None
@@ -129,6 +132,18 @@ class InferenceServiceArgs(TypedDict):
     """Names this model had before (aliases, so a rename keeps the resources)."""
 
 
+SERVER_NAME_OUTPUT = {"seldon": "seldonDeploymentName", "kserve": "inferenceServiceName"}
+"""The stack output that names the server object."""
+PROTOCOL = {"seldon": "seldon", "kserve": "kserve-v1"}
+"""The request protocol of the model's endpoint (``tools.loadtest --protocol``): Seldon's REST, or TF Serving's own
+REST API, which is KServe's v1 protocol."""
+
+
+def prediction_path(server_kind: str, model_name: str) -> str:
+    """The REST prediction path: Seldon's, or TF Serving's ``/v1/models/<m>:predict`` (KServe's v1 protocol)."""
+    return PREDICTION_PATH if server_kind == "seldon" else KSERVE_PREDICTION_PATH.format(model=model_name)
+
+
 class InferenceService(pulumi.ComponentResource):
     """Composes the model's store, volume, server, route, budget, scaling and autoscaler components.
 
@@ -156,10 +171,10 @@ class InferenceService(pulumi.ComponentResource):
     """Name of the ResourcePolicy (resourcePolicy mode)."""
     cron_hpa_name: pulumi.Output[str] | None
     """Name of the CronHPA, when the model has schedules."""
-    sdep_name: pulumi.Output[str]
-    """Name of the SeldonDeployment."""
+    server_name: pulumi.Output[str]
+    """Name of the SeldonDeployment or InferenceService."""
     predictor_deployment: pulumi.Output[str]
-    """Deployment the Seldon operator creates from it."""
+    """Deployment the server's operator creates from it."""
 
     def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         aliases: list[pulumi.Input[pulumi.Alias]] = [pulumi.Alias(name=former) for former in args["former_names"]]
@@ -199,21 +214,7 @@ class InferenceService(pulumi.ComponentResource):
             },
             child,
         )
-        server = ModelServer(
-            f"{name}-server",
-            {
-                "namespace": ns,
-                "names": names,
-                "predictor_name": args["predictor_name"],
-                "model_name": args["model_name"],
-                "model_version": args["model_version"],
-                "model_base_path": store.base_path,
-                "claim_name": volume.claim_name,
-                "settings": args["server"],
-                "depends_on": depends["server"],
-            },
-            child,
-        )
+        server = self._server(name, args, store.base_path, volume.claim_name, child)
         ingress = ModelIngress(
             f"{name}-ingress",
             {
@@ -224,6 +225,7 @@ class InferenceService(pulumi.ComponentResource):
                 "service_port": server.http_port,
                 "ingress_class": args["ingress_class"],
                 "tls_secret": args["tls_secret"],
+                "prediction_path": prediction_path(args["server_kind"], args["model_name"]),
             },
             child,
         )
@@ -327,9 +329,59 @@ class InferenceService(pulumi.ComponentResource):
         self.bucket = store.bucket
         self.model_uri = store.model_uri
         self.hpa_name = autoscaler.hpa_name
-        self.sdep_name = server.sdep_name
+        self.server_kind = args["server_kind"]
+        self.server_name = server.server_name
         self.predictor_deployment = server.predictor_deployment
         self.register_outputs(self.outputs())
+
+    @staticmethod
+    def _server(
+        name: str,
+        args: InferenceServiceArgs,
+        base_path: pulumi.Input[str],
+        claim_name: pulumi.Input[str],
+        child: pulumi.ResourceOptions,
+    ) -> ModelServer | KServeServer:
+        """The model's server: both kinds give the same outputs, so nothing after this knows which it has."""
+        settings = args["server"]
+        if args["server_kind"] == "kserve":
+            return KServeServer(
+                f"{name}-kserve",
+                {
+                    "namespace": args["namespace"],
+                    "names": args["names"],
+                    "model_name": args["model_name"],
+                    "model_version": args["model_version"],
+                    "model_base_path": base_path,
+                    "claim_name": claim_name,
+                    "container": {
+                        "image": settings["serving_image"],
+                        "gpu": settings["gpu"],
+                        "cpu": settings["cpu"],
+                        "memory": settings["memory"],
+                        "pre_stop_seconds": settings["pre_stop_seconds"],
+                        "model_load_timeout_seconds": settings["model_load_timeout_seconds"],
+                    },
+                    "termination_grace_seconds": settings["termination_grace_seconds"],
+                    "depends_on": args["depends"]["server"],
+                },
+                child,
+            )
+        return ModelServer(
+            f"{name}-server",
+            {
+                "namespace": args["namespace"],
+                "names": args["names"],
+                "predictor_name": args["predictor_name"],
+                "model_name": args["model_name"],
+                "model_version": args["model_version"],
+                "model_base_path": base_path,
+                "claim_name": claim_name,
+                "settings": settings,
+                "depends_on": args["depends"]["server"],
+            },
+            child,
+        )
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """The stack outputs of this model."""
@@ -340,8 +392,9 @@ class InferenceService(pulumi.ComponentResource):
             "bucket": self.bucket,
             "modelUri": self.model_uri,
             "hpaName": self.hpa_name,
-            "seldonDeploymentName": self.sdep_name,
+            SERVER_NAME_OUTPUT[self.server_kind]: self.server_name,
             "predictorDeploymentName": self.predictor_deployment,
+            "protocol": pulumi.Output.from_input(PROTOCOL[self.server_kind]),
         }
         optional = {
             "elasticWorkloadName": self.elastic_workload_name,

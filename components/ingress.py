@@ -7,7 +7,7 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.naming import MANAGED_BY, PREDICTION_PATH, sls_route
+from components.naming import MANAGED_BY, sls_route
 
 
 class ModelIngressArgs(TypedDict):
@@ -27,6 +27,8 @@ class ModelIngressArgs(TypedDict):
     """IngressClass; None leaves the cluster default."""
     tls_secret: str | None
     """Secret with the certificate for ``host``; None serves plain HTTP."""
+    prediction_path: str
+    """The server's REST prediction path (Seldon's, or TF Serving's through KServe)."""
 
 
 class ModelIngress(pulumi.ComponentResource):
@@ -37,7 +39,7 @@ class ModelIngress(pulumi.ComponentResource):
     endpoint_url: pulumi.Output[str]
     """``http(s)://<host>``."""
     prediction_url: pulumi.Output[str]
-    """Seldon's REST prediction URL."""
+    """The server's REST prediction URL."""
     route: pulumi.Output[str]
     """``sls.ingress.route`` of the backend: ``<namespace>-<service>-<port>``."""
 
@@ -73,7 +75,7 @@ class ModelIngress(pulumi.ComponentResource):
         scheme = "https" if args["tls_secret"] is not None else "http"
         self.host = ingress.urn.apply(lambda _: args["host"])
         self.endpoint_url = pulumi.Output.concat(scheme, "://", self.host)
-        self.prediction_url = pulumi.Output.concat(self.endpoint_url, PREDICTION_PATH)
+        self.prediction_url = pulumi.Output.concat(self.endpoint_url, args["prediction_path"])
         self.route = pulumi.Output.all(ingress.urn, args["namespace"], args["service_name"], args["service_port"]).apply(
             lambda v: sls_route(v[1], v[2], v[3])
         )

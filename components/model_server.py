@@ -176,7 +176,7 @@ def _after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
 class ModelServer(pulumi.ComponentResource):
     """One SeldonDeployment with one predictor, and the names the operator will give what it creates."""
 
-    sdep_name: pulumi.Output[str]
+    server_name: pulumi.Output[str]
     """Name of the SeldonDeployment."""
     predictor_deployment: pulumi.Output[str]
     """Name of the Deployment the operator creates (the ElasticWorkload's source, or the HPA's target)."""
@@ -206,14 +206,14 @@ class ModelServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args["depends_on"])),
         )
         # Derived from the SeldonDeployment's output so that whatever uses a name also waits for it.
-        self.sdep_name = _after(sdep, names.sdep)
+        self.server_name = _after(sdep, names.sdep)
         self.predictor_deployment = _after(sdep, names.predictor_deployment)
         self.service_name = _after(sdep, names.predictor_service)
         self.http_port = sdep.urn.apply(lambda _: SELDON_HTTP_PORT)
         self.pod_selector = {k: _after(sdep, v) for k, v in pod_labels(names).items()}
         self.register_outputs(
             {
-                "sdep_name": self.sdep_name,
+                "server_name": self.server_name,
                 "predictor_deployment": self.predictor_deployment,
                 "service_name": self.service_name,
                 "http_port": self.http_port,

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 SELDON_HTTP_PORT = 8000
 SELDON_GRPC_PORT = 5001
 PREDICTION_PATH = "/api/v1.0/predictions"
+KSERVE_PREDICTION_PATH = "/v1/models/{model}:predict"
+"""TF Serving's REST predict path, KServe's v1 protocol (tensorflow/serving 2.3.0
+``model_servers/http_rest_api_handler.cc``: ``/v1/models/<name>[/versions/<n>]:predict``)."""
 TFSERVING_REST_PORT = 8501
 TFSERVING_GRPC_PORT = 7001
 MAX_NAME = 63
@@ -34,6 +37,20 @@ CONTAINERS = (PROXY_CONTAINER, SERVING_CONTAINER)
 """The predictor's containers, in order; the operator builds the Deployment's name from them."""
 PROXY_HTTP_PORT = 9000
 """The port the operator gives the first graph container (``FirstHttpPortNumber``, constants.go; defaults.go)."""
+
+KSERVE_CONTAINER = "kserve-container"
+"""The one container name KServe takes as a custom predictor (v0.20.0 ``constants.InferenceServiceContainerName``)."""
+KSERVE_HTTP_PORT = 80
+"""The port of the predictor Service KServe creates (v0.20.0 ``constants.CommonDefaultHttpPort``)."""
+KSERVE_PREDICTOR_SUFFIX = "-predictor"
+"""KServe names the predictor Deployment and Service ``<isvc>-predictor`` (v0.20.0 ``constants.PredictorServiceName``)."""
+KSERVE_APP_LABEL_PREFIX = "isvc."
+"""KServe labels the predictor's pods ``app: isvc.<isvc>-predictor`` (v0.20.0 ``constants.GetRawServiceLabel``)."""
+KSERVE_DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
+KSERVE_AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
+KSERVE_VISIBILITY = "networking.kserve.io/visibility"
+KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice"
+"""Pod label KServe sets to the InferenceService's name (v0.20.0 ``constants.InferenceServicePodLabelKey``)."""
 
 VIRTUAL_KUBELET_ANNOTATION = "virtual-kubelet"
 VIRTUAL_KUBELET_SELECTOR = {"type": "virtual-kubelet"}
@@ -90,9 +107,10 @@ class ModelNames:
     """Every Kubernetes name one model's objects carry."""
 
     sdep: str
-    """The SeldonDeployment."""
+    """The server object this program creates: the SeldonDeployment, or the KServe InferenceService."""
     predictor_deployment: str
-    """The Deployment the operator creates for the predictor (the ElasticWorkload's source, or the HPA's target)."""
+    """The Deployment the operator (Seldon's or KServe's) creates for the predictor (the ElasticWorkload's source, or
+    the HPA's target)."""
     predictor_service: str
     """The predictor Service the operator creates (the Ingress backend); also the pods' predictor label value."""
     ingress: str
@@ -112,10 +130,25 @@ class ModelNames:
 def model_names(namespace: str, sdep: str, predictor: str) -> ModelNames:
     """The names of one model's objects, from its namespace, SeldonDeployment and predictor."""
     seldon = seldon_names(sdep, predictor, CONTAINERS)
+    return _names(namespace, sdep, seldon.deployment, seldon.service)
+
+
+def kserve_predictor(isvc: str) -> str:
+    """The Deployment and Service KServe creates for an InferenceService's predictor: ``<isvc>-predictor``."""
+    return isvc + KSERVE_PREDICTOR_SUFFIX
+
+
+def kserve_model_names(namespace: str, isvc: str) -> ModelNames:
+    """The names of one model's objects when KServe serves it, from its namespace and InferenceService."""
+    predictor = kserve_predictor(isvc)
+    return _names(namespace, isvc, predictor, predictor)
+
+
+def _names(namespace: str, sdep: str, deployment: str, service: str) -> ModelNames:
     return ModelNames(
         sdep=sdep,
-        predictor_deployment=seldon.deployment,
-        predictor_service=seldon.service,
+        predictor_deployment=deployment,
+        predictor_service=service,
         ingress=sdep,
         claim=f"{sdep}-model",
         volume=f"{namespace}-{sdep}-model",

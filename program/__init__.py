@@ -20,9 +20,9 @@ from components.ingress_logs import IngressAccessLogs
 from components.model_bucket import ModelBucket
 from components.model_volume import AccessKeyCredentials
 from components.namespace import ServingNamespace
-from components.naming import ack_test_domain, model_names
+from components.naming import ModelNames, ack_test_domain, kserve_model_names, model_names
 from stackconfig import ConfigError, StackConfig, from_pulumi, load
-from stackconfig.addons import CRONHPA, ELASTIC_WORKLOAD, METRICS_ADAPTER, SELDON, VIRTUAL_NODE
+from stackconfig.addons import CRONHPA, ELASTIC_WORKLOAD, KSERVE, KSERVE_CRD, METRICS_ADAPTER, SELDON, VIRTUAL_NODE
 from stackconfig.models import ModelConfig, secret_value
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -80,12 +80,15 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
         key_secret = _secret(secret_value(config.oss_access_key_secret))
         assert key_id is not None and key_secret is not None
         access_key = {"access_key_id": key_id, "access_key_secret": key_secret}
-    depends: Dependencies = {
-        "server": addons.needed_by(SELDON),
-        "elastic": addons.needed_by(ELASTIC_WORKLOAD, VIRTUAL_NODE),
-        "autoscaler": addons.needed_by(METRICS_ADAPTER),
-        "schedule": addons.needed_by(CRONHPA),
-        "image_cache": addons.needed_by(VIRTUAL_NODE),
+    depends: dict[str, Dependencies] = {
+        server: {
+            "server": addons.needed_by(*SERVER_ADDONS[server]),
+            "elastic": addons.needed_by(ELASTIC_WORKLOAD, VIRTUAL_NODE),
+            "autoscaler": addons.needed_by(METRICS_ADAPTER),
+            "schedule": addons.needed_by(CRONHPA),
+            "image_cache": addons.needed_by(VIRTUAL_NODE),
+        }
+        for server in SERVER_ADDONS
     }
     outputs: dict[str, dict[str, Any]] = {}
     for model in config.models:
@@ -93,7 +96,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
             model.name,
             {
                 "namespace": namespace.name,
-                "names": model_names(config.namespace, model.sdep_name, model.predictor_name),
+                "names": _names(config.namespace, model),
                 "model_name": model.name,
                 "model_version": model.version,
                 "predictor_name": model.predictor_name,
@@ -105,6 +108,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                 "volume_size": model.volume_size,
                 "rrsa_role_name": config.rrsa_role_name if config.volume_auth == "rrsa" else None,
                 "access_key": access_key,
+                "server_kind": model.server,
                 "server": {
                     "proxy_image": model.proxy_image,
                     "serving_image": model.serving_image,
@@ -117,7 +121,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                     "pre_stop_seconds": model.pre_stop_seconds,
                     "model_load_timeout_seconds": model.model_load_timeout_seconds,
                 },
-                "host": model.host or ack_test_domain(model.sdep_name, config.cluster_id, config.region),
+                "host": model.host or ack_test_domain(model.server_name, config.cluster_id, config.region),
                 "tls_secret": model.tls_secret,
                 "ingress_class": config.ingress_class,
                 "pdb_max_unavailable": model.pdb[0],
@@ -150,13 +154,23 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                     "size_gib": model.image_cache.size_gib,
                     "retention_days": model.image_cache.retention_days,
                 },
-                "depends": depends,
+                "depends": depends[model.server],
                 "former_names": model.former_names,
             },
             providers,
         )
         outputs[model.name] = service.outputs()
     return outputs
+
+
+SERVER_ADDONS = {"seldon": (SELDON,), "kserve": (KSERVE_CRD, KSERVE)}
+"""The add-ons a model's server objects wait for."""
+
+
+def _names(namespace: str, model: ModelConfig) -> ModelNames:
+    if model.server == "kserve":
+        return kserve_model_names(namespace, model.server_name)
+    return model_names(namespace, model.sdep_name, model.predictor_name)
 
 
 def _units(model: ModelConfig) -> list[UnitSpec]:

@@ -17,17 +17,30 @@ AddonName = Literal[
     "ack-kubernetes-elastic-workload",
     "ack-alibaba-cloud-metrics-adapter",
     "ack-kubernetes-cronhpa-controller",
+    "kserve-crd",
+    "kserve",
 ]
 VIRTUAL_NODE: AddonName = "ack-virtual-node"
 SELDON: AddonName = "seldon-core"
 ELASTIC_WORKLOAD: AddonName = "ack-kubernetes-elastic-workload"
 METRICS_ADAPTER: AddonName = "ack-alibaba-cloud-metrics-adapter"
 CRONHPA: AddonName = "ack-kubernetes-cronhpa-controller"
+KSERVE_CRD: AddonName = "kserve-crd"
+KSERVE: AddonName = "kserve"
 
 ACK_CATALOG_REPO = "https://aliacs-app-catalog.oss-cn-hangzhou.aliyuncs.com/charts-incubator/"
 SELDON_CHART_REPO = "https://storage.googleapis.com/seldon-charts"
+KSERVE_CHARTS = "oci://ghcr.io/kserve/charts/"
+"""KServe publishes its charts as OCI artifacts (kserve v0.20.0, ``charts/kserve-resources/README.md``:
+``helm install kserve-resources oci://ghcr.io/kserve/charts/kserve-resources --version v0.20.0``)."""
+KSERVE_VERSION = "v0.20.0"
+KSERVE_STANDARD_MODE = (
+    "v0.16.0",
+    "kserve v0.16.0 pkg/constants/constants.go is the first release with the Standard deployment mode "
+    "(serving.kserve.io/deploymentMode: Standard) this stack writes; v0.15.x knows only RawDeployment",
+)
 
-Feature = Literal["always", "elasticWorkload", "schedules", "spotGracefulEviction"]
+Feature = Literal["always", "seldon", "kserve", "elasticWorkload", "schedules", "spotGracefulEviction"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ class CatalogEntry:
     """Managed add-ons only: what ``pulumi destroy`` does with the cloud resources the add-on created."""
     reinstall_on_upgrade: bool = False
     """A new version is installed by uninstalling the old one first (the add-on has no in-place upgrade)."""
+    after: tuple[AddonName, ...] = ()
+    """Add-ons that must be installed first (a chart whose objects are instances of another chart's CRDs)."""
 
 
 CATALOG: dict[AddonName, CatalogEntry] = {
@@ -87,7 +102,7 @@ CATALOG: dict[AddonName, CatalogEntry] = {
         namespace="seldon-system",
         version="1.17.1",
         version_source="seldon-core-operator chart 1.17.1 (the CRD in schemas/seldondeployment_v1.json)",
-        needed_for=("always",),
+        needed_for=("seldon",),
         chart="seldon-core-operator",
         repo=SELDON_CHART_REPO,
         values={"usageMetrics": {"enabled": False}},
@@ -124,13 +139,45 @@ CATALOG: dict[AddonName, CatalogEntry] = {
         version_source="ACK release notes of ack-kubernetes-cronhpa-controller: v1.4.4-d9f7d25-aliyun, 2023-12-15",
         needed_for=("schedules",),
     ),
+    KSERVE_CRD: CatalogEntry(
+        kind="helm",
+        namespace="kserve",
+        version=KSERVE_VERSION,
+        version_source=(
+            "KServe v0.20.0, the newest release whose source could be read (kserve/kserve tag v0.20.0, "
+            "charts/kserve-crd/Chart.yaml); ACK's ack-kserve chart names no KServe version"
+        ),
+        needed_for=("kserve",),
+        chart=KSERVE_CHARTS + "kserve-crd",
+        minimum={"kserve": KSERVE_STANDARD_MODE},
+    ),
+    KSERVE: CatalogEntry(
+        kind="helm",
+        namespace="kserve",
+        version=KSERVE_VERSION,
+        version_source="KServe v0.20.0 (kserve/kserve tag v0.20.0, charts/kserve-resources/Chart.yaml)",
+        needed_for=("kserve",),
+        chart=KSERVE_CHARTS + "kserve-resources",
+        # kserve v0.20.0 charts/kserve-resources/values.yaml: the controller defaults to Knative mode and to an
+        # Ingress of its own per InferenceService; files/common/configmap-patch.yaml writes these two values into
+        # inferenceservice-config (defaultDeploymentMode, ingress.disableIngressCreation).
+        values={"kserve": {"controller": {"deploymentMode": "Standard", "gateway": {"disableIngressCreation": True}}}},
+        minimum={"kserve": KSERVE_STANDARD_MODE},
+        after=(KSERVE_CRD,),
+    ),
 }
 """Every add-on the stack may install; the order is the install order shown in renders."""
 
 
-def features(scaling_mode: str, has_schedules: bool, spot_graceful_eviction: bool) -> set[Feature]:
-    """The features a stack uses, which decide the add-ons it needs."""
+def features(
+    scaling_mode: str, has_schedules: bool, spot_graceful_eviction: bool, servers: frozenset[str] = frozenset({"seldon"})
+) -> set[Feature]:
+    """The features a stack uses, which decide the add-ons it needs (``servers``: the model servers its models use)."""
     used: set[Feature] = {"always"}
+    if "seldon" in servers:
+        used.add("seldon")
+    if "kserve" in servers:
+        used.add("kserve")
     if scaling_mode == "elasticWorkload":
         used.add("elasticWorkload")
     if has_schedules:

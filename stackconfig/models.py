@@ -65,6 +65,16 @@ SELDON_EXECUTOR_MEMORY = "512Mi"
 and limits (seldon-core v1.17.1, ``helm-charts/seldon-core-operator/values.yaml`` ``executor.resources``); ECI sizes
 the pod by the sum of its containers, so they count when a pod is fitted to an instance type."""
 
+MAX_ISVC_NAME = 48
+"""KServe labels the predictor's pods ``app: isvc.<name>-predictor`` (kserve v0.20.0 ``constants.GetRawServiceLabel``),
+and a label value holds at most 63 characters."""
+_ISVC_NAME = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+"""kserve v0.20.0 ``pkg/apis/serving/v1beta1/inference_service_validation.go``: ``IsvcNameFmt``."""
+SELDON_ONLY = ("seldon_deployment_name", "predictor_name", "proxy_image", "proxy_cpu", "proxy_memory")
+"""Keys that configure Seldon's objects; a KServe model has no SeldonDeployment, predictor graph or proxy."""
+KSERVE_ONLY = ("inference_service_name",)
+"""Keys that configure KServe's objects."""
+
 DEFAULT_PROXY_IMAGE = "registry.cn-beijing.aliyuncs.com/deepai/seldonio-tfserving-proxy_rest:1.3.0"
 DEFAULT_SERVING_IMAGE = "tensorflow/serving:2.3.0-gpu"
 
@@ -254,11 +264,34 @@ class ModelConfig(_Model):
     image_cache: ImageCacheConfig | None = None
     model_load_timeout_seconds: Whole = Field(900, ge=60, le=3600)
     """How long TF Serving may take to load the model after the pod starts (a cold ECI start reads it from OSS)."""
+    server: Literal["seldon", "kserve"] = "seldon"
+    """The model server: Seldon Core v1 (the recipe's) or KServe in Standard mode (docs/servers.md)."""
+    inference_service_name: str | None = Field(None, min_length=1, max_length=MAX_ISVC_NAME)
+    """The InferenceService's name when ``server`` is kserve (defaults to the model name)."""
 
     @property
     def sdep_name(self) -> str:
         """The SeldonDeployment's name (defaults to the model name)."""
         return self.seldon_deployment_name or self.name
+
+    @property
+    def server_name(self) -> str:
+        """The server object's name: the SeldonDeployment, or the InferenceService (each defaults to the model name)."""
+        if self.server == "kserve":
+            return self.inference_service_name or self.name
+        return self.sdep_name
+
+    @property
+    def server_name_key(self) -> str:
+        """The stack key that names the server object."""
+        return "inferenceServiceName" if self.server == "kserve" else "seldonDeploymentName"
+
+    @field_validator("inference_service_name")
+    @classmethod
+    def _isvc_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ISVC_NAME.fullmatch(value):
+            raise allowed("must start with a lowercase letter, then lowercase letters, digits and '-', and not end with '-'")
+        return value
 
     @property
     def oss_source(self) -> tuple[str, str] | None:
@@ -317,13 +350,14 @@ class ModelConfig(_Model):
         for i, name in enumerate(names):
             if name in names[:i]:
                 add((f"units[{i}].name", name, "unit names must be unique within a model"))
+        self._server_rules(add)
         self._capacity_rules(context, add)
         self._schedule_rules(add)
         self._disruption_rules(add)
         self._spec_rules(add)
         self._name_rules(context, add)
         if self.image_cache is not None:
-            used = {self.proxy_image, self.serving_image}
+            used = {self.proxy_image, self.serving_image} if self.server == "seldon" else {self.serving_image}
             for i, image in enumerate(self.image_cache.images):
                 if image not in used:
                     add(
@@ -332,6 +366,20 @@ class ModelConfig(_Model):
         if problems:
             raise rule_error(problems)
         return self
+
+    def _server_rules(self, add: Any) -> None:
+        other, keys = ("kserve", SELDON_ONLY) if self.server == "kserve" else ("seldon", KSERVE_ONLY)
+        for field in keys:
+            if field in self.model_fields_set:
+                key = to_camel(field)
+                add(
+                    (
+                        key,
+                        getattr(self, field),
+                        f"only a server: {'seldon' if other == 'kserve' else 'kserve'} model takes it; "
+                        f"this model's server is {self.server}",
+                    )
+                )
 
     def _capacity_rules(self, context: Context, add: Any) -> None:
         elastic = context.scaling_mode != "resourcePolicy"
@@ -402,8 +450,14 @@ class ModelConfig(_Model):
             )
 
     def _spec_rules(self, add: Any) -> None:
-        cpu = quantity_value(self.cpu) + quantity_value(self.proxy_cpu) + quantity_value(SELDON_EXECUTOR_CPU)
-        memory = quantity_value(self.memory) + quantity_value(self.proxy_memory) + quantity_value(SELDON_EXECUTOR_MEMORY)
+        cpu, memory = quantity_value(self.cpu), quantity_value(self.memory)
+        what = "cpu; memory; gpu"
+        if self.server == "seldon":
+            cpu += quantity_value(self.proxy_cpu) + quantity_value(SELDON_EXECUTOR_CPU)
+            memory += quantity_value(self.proxy_memory) + quantity_value(SELDON_EXECUTOR_MEMORY)
+            what = (
+                f"cpu + proxyCpu + Seldon's executor {SELDON_EXECUTOR_CPU}; memory + proxyMemory + {SELDON_EXECUTOR_MEMORY}; gpu"
+            )
         known = eci_specs.table()
         for i, unit in enumerate(self.units):
             for j, spec in enumerate(unit.specs or []):
@@ -413,8 +467,7 @@ class ModelConfig(_Model):
                             (
                                 f"units[{i}].specs[{j}]",
                                 spec,
-                                f"the pod does not fit it: {why} (cpu + proxyCpu + Seldon's executor {SELDON_EXECUTOR_CPU}; "
-                                f"memory + proxyMemory + {SELDON_EXECUTOR_MEMORY}; gpu)",
+                                f"the pod does not fit it: {why} ({what})",
                             )
                         )
 
@@ -422,15 +475,20 @@ class ModelConfig(_Model):
         if context.namespace is None:
             return
         # The HPA selects its metric by the label sls.ingress.route = <namespace>-<service>-<port>; the Service is
-        # <sdep>-<predictor> (hashed by the operator only past 63, which the label would already exceed).
-        route = f"{context.namespace}-{self.sdep_name}-{self.predictor_name}-8000"
+        # <sdep>-<predictor> (hashed by the operator only past 63, which the label would already exceed), or KServe's
+        # <isvc>-predictor on port 80 (components/kserve_server.py).
+        if self.server == "kserve":
+            route = f"{context.namespace}-{self.server_name}-predictor-80"
+            fix = "shorten inferenceServiceName (or the model name) or the namespace"
+        else:
+            route = f"{context.namespace}-{self.sdep_name}-{self.predictor_name}-8000"
+            fix = "shorten seldonDeploymentName, predictorName or the namespace"
         if len(route) > MAX_LABEL:
             add(
                 (
-                    "seldonDeploymentName",
-                    self.sdep_name,
-                    f"makes the HPA's sls.ingress.route label {route!r} longer than {MAX_LABEL} characters; "
-                    "shorten seldonDeploymentName, predictorName or the namespace",
+                    self.server_name_key,
+                    self.server_name,
+                    f"makes the HPA's sls.ingress.route label {route!r} longer than {MAX_LABEL} characters; {fix}",
                 )
             )
 
@@ -469,6 +527,7 @@ class AddonSettings(_Model):
     values: dict[str, Any]
     cleanup_cloud_resources: bool | None
     reinstall_on_upgrade: bool
+    after: tuple[str, ...] = ()
 
 
 Secret = Annotated[SecretStr, Field(min_length=1)]
@@ -615,12 +674,19 @@ class StackConfig(_Model):
     def _rules(self) -> StackConfig:
         problems: list[tuple[str, Any, str]] = []
         add = problems.append
-        for attr, key in (("name", "name"), ("sdep_name", "seldonDeploymentName")):
+        for attr in ("name", "server_name"):
             seen: set[str] = set()
             for i, model in enumerate(self.models):
                 value = getattr(model, attr)
                 if value in seen:
-                    add((f"models[{i}].{key}", value, "must be unique across models"))
+                    key = "name" if attr == "name" else model.server_name_key
+                    add(
+                        (
+                            f"models[{i}].{key}",
+                            value,
+                            "must be unique across models",
+                        )
+                    )
                 seen.add(value)
         names = {m.name: i for i, m in enumerate(self.models)}
         for i, model in enumerate(self.models):
@@ -635,7 +701,7 @@ class StackConfig(_Model):
                     )
         hosts: dict[str, int] = {}
         for i, model in enumerate(self.models):
-            host = model.host or f"{model.sdep_name}.{self.cluster_id}.{self.region}.alicontainer.com"
+            host = model.host or f"{model.server_name}.{self.cluster_id}.{self.region}.alicontainer.com"
             if host in hosts:
                 add(
                     (
@@ -653,7 +719,7 @@ class StackConfig(_Model):
 
     def _addon_settings(self, has_schedules: bool, add: Any) -> tuple[AddonSettings, ...]:
         graceful = any(m.spot_graceful_eviction and any(u.is_spot for u in m.units) for m in self.models)
-        used = features(self.scaling_mode, has_schedules, graceful)
+        used = features(self.scaling_mode, has_schedules, graceful, frozenset(m.server for m in self.models))
         wanted = needed(used)
         for name in self.addons:
             if name not in CATALOG:
@@ -699,6 +765,7 @@ class StackConfig(_Model):
                     values=values,
                     cleanup_cloud_resources=entry.cleanup_cloud_resources if kind == "managed" else None,
                     reinstall_on_upgrade=entry.reinstall_on_upgrade,
+                    after=entry.after,
                 )
             )
         return tuple(result)

@@ -174,7 +174,7 @@ def server_args(**kw: Any) -> Any:
 def test_model_server_derives_the_operator_names() -> None:
     def build() -> dict[str, Any]:
         s = ModelServer("srv", server_args())
-        return {"sdep": s.sdep_name, "deployment": s.predictor_deployment, "service": s.service_name, "port": s.http_port}
+        return {"sdep": s.server_name, "deployment": s.predictor_deployment, "service": s.service_name, "port": s.http_port}
 
     result = run(build)
     assert result.outputs == {
@@ -268,7 +268,8 @@ def test_qps_autoscaler_metric_and_behavior() -> None:
 def test_ingress_tls_urls_and_route() -> None:
     def build() -> dict[str, Any]:
         i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
-                               "service_port": 8000, "ingress_class": "nginx", "tls_secret": "x-tls"})  # fmt: skip
+                               "service_port": 8000, "ingress_class": "nginx", "tls_secret": "x-tls",
+                               "prediction_path": "/api/v1.0/predictions"})  # fmt: skip
         return {"url": i.prediction_url, "route": i.route}
 
     result = run(build)
@@ -281,7 +282,8 @@ def test_ingress_tls_urls_and_route() -> None:
 def test_ingress_without_tls_is_plain_http() -> None:
     def build() -> dict[str, Any]:
         i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
-                               "service_port": 8000, "ingress_class": None, "tls_secret": None})  # fmt: skip
+                               "service_port": 8000, "ingress_class": None, "tls_secret": None,
+                               "prediction_path": "/api/v1.0/predictions"})  # fmt: skip
         return {"url": i.endpoint_url}
 
     result = run(build)
@@ -303,7 +305,7 @@ def test_every_child_is_parented_to_its_component(dev_run: Run) -> None:
 
 def test_model_server_probes_wait_for_the_model_version() -> None:
     settings = server_settings(model_load_timeout_seconds=605)
-    result = run(lambda: {"sdep": ModelServer("srv", server_args(settings=settings)).sdep_name})
+    result = run(lambda: {"sdep": ModelServer("srv", server_args(settings=settings)).server_name})
     spec = result.one("kubernetes:machinelearning.seldon.io/v1:SeldonDeployment").inputs["spec"]
     proxy, serving = spec["predictors"][0]["componentSpecs"][0]["spec"]["containers"]
     for probe in ("startupProbe", "readinessProbe"):

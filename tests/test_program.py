@@ -104,11 +104,17 @@ def test_the_kubernetes_provider_is_explicit_and_used_everywhere(stack_run: Run)
 def test_outputs_per_model(stack_run: Run) -> None:
     for model in stack_run.outputs:
         out = stack_run.outputs[model]
-        common = {"endpointUrl", "predictionUrl", "ingressHost", "bucket", "modelUri", "hpaName", "seldonDeploymentName",
-                  "predictorDeploymentName"}  # fmt: skip
+        common = {"endpointUrl", "predictionUrl", "ingressHost", "bucket", "modelUri", "hpaName", "predictorDeploymentName",
+                  "protocol"}  # fmt: skip
         mode_key = "elasticWorkloadName" if stack_run.of_type(EW) else "resourcePolicyName"
         cron = {"cronHpaName"} if stack_run.of_type(CRONHPA) else set()
-        assert set(out) == common | {mode_key} | cron
+        if out["protocol"] == "kserve-v1":
+            assert set(out) == common | {"inferenceServiceName", mode_key} | cron
+            assert out["predictionUrl"] == out["endpointUrl"] + f"/v1/models/{model}:predict"
+            assert out["predictorDeploymentName"] == out["inferenceServiceName"] + "-predictor"
+            continue
+        assert out["protocol"] == "seldon"
+        assert set(out) == common | {"seldonDeploymentName", mode_key} | cron
         assert out["endpointUrl"].endswith("://" + out["ingressHost"])
         assert out["predictionUrl"] == out["endpointUrl"] + "/api/v1.0/predictions"
         assert out["modelUri"].startswith(f"oss://{out['bucket']}/")
