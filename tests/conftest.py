@@ -108,6 +108,46 @@ def seed_path() -> Path:
     return SEED
 
 
+SERVERS = ("seldon", "kserve")
+SDEP = "kubernetes:machinelearning.seldon.io/v1:SeldonDeployment"
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+SELDON_ONLY_KEYS = ("seldonDeploymentName", "predictorName", "proxyImage", "proxyCpu", "proxyMemory")
+
+
+def with_server(config: Mapping[str, Any], server: str) -> dict[str, Any]:
+    """A copy of a stack's config with every model served by ``server``: the server-only keys of the other one
+    dropped (a SeldonDeployment's name becomes the InferenceService's, and back), and an image cache holding only
+    images the new pods run."""
+    changed = copy.deepcopy(dict(config))
+    for model in changed[f"{PROJECT}:models"]:
+        model["server"] = server
+        if server == "kserve":
+            name = model.get("seldonDeploymentName")
+            for key in SELDON_ONLY_KEYS:
+                model.pop(key, None)
+            if name:
+                model["inferenceServiceName"] = name
+            cache = model.get("imageCache")
+            if cache and "images" in cache:
+                cache["images"] = [i for i in cache["images"] if "proxy" not in i]
+        else:
+            name = model.pop("inferenceServiceName", None)
+            if name:
+                model["seldonDeploymentName"] = name
+    return changed
+
+
+def server_pod(run: Run, out: Mapping[str, Any]) -> dict[str, Any]:
+    """The predictor pod spec of one model's server object, found by the stack output that names it."""
+    if "inferenceServiceName" in out:
+        (isvc,) = [r for r in run.of_type(ISVC) if r.inputs["metadata"]["name"] == out["inferenceServiceName"]]
+        predictor: dict[str, Any] = isvc.inputs["spec"]["predictor"]
+        return predictor
+    (sdep,) = [r for r in run.of_type(SDEP) if r.inputs["metadata"]["name"] == out["seldonDeploymentName"]]
+    pod: dict[str, Any] = sdep.inputs["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
+    return pod
+
+
 def validated(config: Mapping[str, Any], secret_keys: Sequence[str]) -> StackConfig:
     """Validate a config as the program does (raises :class:`stackconfig.ConfigError`)."""
     return load(config, secret_keys, ROOT)

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from components.naming import PROXY_CONTAINER, SERVING_CONTAINER
+from components.naming import KSERVE_CONTAINER, PROXY_CONTAINER, SERVING_CONTAINER
 from stackconfig import PROJECT, ConfigError, eci_specs
-from stackconfig.addons import CATALOG, CRONHPA, METRICS_ADAPTER, SELDON, VIRTUAL_NODE
+from stackconfig.addons import CATALOG, CRONHPA, KSERVE, KSERVE_CRD, METRICS_ADAPTER, SELDON, VIRTUAL_NODE
 from stackconfig.models import SELDON_EXECUTOR_CPU, SELDON_EXECUTOR_MEMORY
 from stackconfig.types import quantity_value
-from tests.conftest import STACKS, run_config, stack_config, validated
+from tests.conftest import ISVC, SERVERS, STACKS, run_config, server_pod, stack_config, validated, with_server
 from tools.mockrun import Registered, Run
 
 P = PROJECT
@@ -34,8 +34,11 @@ v1.17.1, ``helm-charts/seldon-core-operator/values.yaml``, ``executor.resources`
 512Mi). ECI sizes a pod by the sum of its containers, so it counts."""
 
 
-def in_mode(stack: str, mode: str) -> tuple[dict[str, Any], list[str]]:
+def in_mode(stack: str, mode: str, server: str | None = None) -> tuple[dict[str, Any], list[str]]:
+    """A stack's config in a scaling mode, with every model on ``server`` (or as the stack file has it)."""
     config, secret_keys = stack_config(stack)
+    if server is not None:
+        config = with_server(config, server)
     config[f"{P}:scalingMode"] = mode
     return config, secret_keys
 
@@ -48,12 +51,6 @@ def by_name(run: Run, type_: str, name: str) -> Registered:
 def pod(sdep: Registered) -> dict[str, Any]:
     spec: dict[str, Any] = sdep.inputs["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
     return spec
-
-
-def container(sdep: Registered, name: str) -> dict[str, Any]:
-    found: list[dict[str, Any]] = [c for c in pod(sdep)["containers"] if c["name"] == name]
-    assert len(found) == 1, name
-    return found[0]
 
 
 # --------------------------------------------------------------------------------------------------- Seldon's replicas
@@ -77,7 +74,7 @@ def test_the_seldon_deployment_leaves_the_replica_count_to_the_autoscaler(stack:
     So the SeldonDeployment sets ``replicas`` at no level and owns no HPA or KEDA object: our HPA (through the
     ElasticWorkload, or directly in resourcePolicy mode) owns the count.
     """
-    run = run_config(*in_mode(stack, mode), stack=stack)
+    run = run_config(*in_mode(stack, mode, "seldon"), stack=stack)
     sdeps = run.of_type(SDEP)
     assert sdeps
     for sdep in sdeps:
@@ -87,6 +84,34 @@ def test_the_seldon_deployment_leaves_the_replica_count_to_the_autoscaler(stack:
             assert "replicas" not in predictor, sdep.urn
             for component in predictor["componentSpecs"]:
                 assert not {"replicas", "hpaSpec", "kedaSpec"} & set(component), sdep.urn
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_inference_service_leaves_the_replica_count_to_the_autoscaler(stack: str, mode: str) -> None:
+    """KServe v0.20.0 (kserve/kserve tag v0.20.0):
+
+    - ``reconcilers/deployment/deployment_reconciler.go``: ``createRawDefaultDeployment`` sets ``spec.replicas`` from
+      ``minReplicas`` only when the autoscaler class is ``none``; ``checkDeploymentExist`` ignores ``Replicas`` for
+      every other class, and ``Reconcile`` drops it from its patch;
+    - ``reconcilers/hpa/hpa_reconciler.go``: the default class ``hpa`` creates an HPA of its own; ``shouldDeleteHPA``
+      removes one it owns for ``external``;
+    - ``pkg/constants/constants.go``: ``Standard`` is the raw Deployment mode; the chart's default is Knative.
+
+    So the InferenceService is annotated Standard and external, and sets neither ``minReplicas`` nor ``maxReplicas``.
+    """
+    run = run_config(*in_mode(stack, mode, "kserve"), stack=stack)
+    isvcs = run.of_type(ISVC)
+    assert isvcs and not run.of_type(SDEP)
+    for isvc in isvcs:
+        assert isvc.inputs["metadata"]["annotations"] == {
+            "serving.kserve.io/deploymentMode": "Standard",
+            "serving.kserve.io/autoscalerClass": "external",
+        }
+        assert isvc.inputs["metadata"]["labels"]["networking.kserve.io/visibility"] == "cluster-local"
+        assert not {"minReplicas", "maxReplicas", "scaleTarget", "scaleMetric", "autoScaling"} & set(
+            isvc.inputs["spec"]["predictor"]
+        ), isvc.urn
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -109,10 +134,16 @@ def test_the_start_follows_min_replicas() -> None:
 # --------------------------------------------------------------------------------------------------- probes
 
 
+def _container(pod: dict[str, Any], name: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = [c for c in pod["containers"] if c["name"] == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
 def _probes(run: Run, stack_model: Any) -> None:
     out = run.outputs[stack_model.name]
-    sdep = by_name(run, SDEP, out["seldonDeploymentName"])
-    serving = container(sdep, SERVING_CONTAINER)
+    pod = server_pod(run, out)
+    serving = _container(pod, SERVING_CONTAINER if stack_model.server == "seldon" else KSERVE_CONTAINER)
     path = f"/v1/models/{stack_model.name}/versions/{stack_model.version}/metadata"
     for probe in ("startupProbe", "readinessProbe"):
         assert serving[probe]["httpGet"] == {"path": path, "port": 8501}, probe
@@ -120,13 +151,18 @@ def _probes(run: Run, stack_model: Any) -> None:
     assert startup["failureThreshold"] * startup["periodSeconds"] >= stack_model.model_load_timeout_seconds
     assert f"--rest_api_port={8501}" in serving["args"]
     assert f"--model_name={stack_model.name}" in serving["args"]
-    proxy = container(sdep, PROXY_CONTAINER)
-    assert proxy["readinessProbe"]["httpGet"] == {"path": "/health/ping", "port": 9000}
+    if stack_model.server == "seldon":
+        proxy = _container(pod, PROXY_CONTAINER)
+        assert proxy["readinessProbe"]["httpGet"] == {"path": "/health/ping", "port": 9000}
+    else:
+        assert [c["name"] for c in pod["containers"]] == [KSERVE_CONTAINER]
 
 
+@pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize("stack", STACKS)
-def test_tf_serving_is_ready_only_with_the_model_version_loaded(stack: str) -> None:
+def test_tf_serving_is_ready_only_with_the_model_version_loaded(stack: str, server: str) -> None:
     config, secret_keys = stack_config(stack)
+    config = with_server(config, server)
     run = run_config(config, secret_keys, stack)
     for model in validated(config, secret_keys).models:
         _probes(run, model)
@@ -139,7 +175,7 @@ def test_the_startup_budget_follows_model_load_timeout_seconds() -> None:
     assert model.model_load_timeout_seconds == 1805
     run = run_config(config, secret_keys, "dev")
     _probes(run, model)
-    startup = container(run.one(SDEP), SERVING_CONTAINER)["startupProbe"]
+    startup = _container(pod(run.one(SDEP)), SERVING_CONTAINER)["startupProbe"]
     assert startup["failureThreshold"] * startup["periodSeconds"] < 1805 + startup["periodSeconds"], "no more than needed"
 
 
@@ -157,10 +193,11 @@ def _specs_of(run: Run, out: dict[str, Any]) -> list[list[str]]:
     return [a[USE_SPECS].split(",") for a in annotations if USE_SPECS in a]
 
 
-def _pod_requests(sdep: Registered) -> tuple[Decimal, Decimal, int]:
-    """The pod's summed CPU, memory (bytes) and GPU requests, Seldon's executor included."""
-    cpu, memory, gpus = EXECUTOR_CPU, EXECUTOR_MEMORY, 0
-    for c in pod(sdep)["containers"]:
+def _pod_requests(pod: dict[str, Any], seldon: bool = True) -> tuple[Decimal, Decimal, int]:
+    """The pod's summed CPU, memory (bytes) and GPU requests, Seldon's executor included where Seldon serves (KServe
+    v0.20.0 adds no container to a custom predictor without a logger, batcher or storage URI)."""
+    cpu, memory, gpus = (EXECUTOR_CPU, EXECUTOR_MEMORY, 0) if seldon else (Decimal(0), Decimal(0), 0)
+    for c in pod["containers"]:
         requests = c["resources"]["requests"]
         cpu += quantity_value(str(requests["cpu"]))
         memory += quantity_value(str(requests["memory"]))
@@ -173,14 +210,15 @@ def test_the_executor_is_counted_as_seldon_sizes_it() -> None:
     assert quantity_value(SELDON_EXECUTOR_MEMORY) == EXECUTOR_MEMORY
 
 
+@pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_pod_fits_every_spec_its_units_list(stack: str, mode: str) -> None:
-    run = run_config(*in_mode(stack, mode), stack=stack)
+def test_every_pod_fits_every_spec_its_units_list(stack: str, mode: str, server: str) -> None:
+    run = run_config(*in_mode(stack, mode, server), stack=stack)
     table = eci_specs.table()
     checked = 0
     for model, out in run.outputs.items():
-        cpu, memory, gpus = _pod_requests(by_name(run, SDEP, out["seldonDeploymentName"]))
+        cpu, memory, gpus = _pod_requests(server_pod(run, out), seldon=server == "seldon")
         assert gpus >= 1, model
         for specs in _specs_of(run, out):
             for spec in specs:
@@ -195,7 +233,7 @@ def test_the_defaults_fit_the_seed_spec_exactly() -> None:
     model = config[f"{P}:models"][0]
     assert not {"cpu", "memory", "proxyCpu", "proxyMemory"} & set(model), "dev runs on the defaults"
     run = run_config(config, secret_keys, "dev")
-    cpu, memory, gpus = _pod_requests(run.one(SDEP))
+    cpu, memory, gpus = _pod_requests(pod(run.one(SDEP)))
     seed = eci_specs.table()["ecs.gn6i-c4g1.xlarge"]
     assert (cpu, gpus) == (Decimal(4), 1) and cpu == seed.vcpu
     assert memory <= seed.memory_gib * 2**30
@@ -225,9 +263,17 @@ def test_the_catalog_versions_reach_the_resources(stack: str) -> None:
     for addon in wanted:
         entry = CATALOG[addon.name]
         assert installed[addon.name].inputs.get("version") == entry.version, addon.name
-    pinned = {name: CATALOG[name].version for name in (SELDON, METRICS_ADAPTER)}
-    assert pinned == {SELDON: "1.17.1", METRICS_ADAPTER: "1.3.3"}
-    assert {n: installed[n].inputs["version"] for n in pinned} == pinned
+    pinned = {name: CATALOG[name].version for name in (SELDON, METRICS_ADAPTER, KSERVE_CRD, KSERVE)}
+    assert pinned == {SELDON: "1.17.1", METRICS_ADAPTER: "1.3.3", KSERVE_CRD: "v0.20.0", KSERVE: "v0.20.0"}
+    servers = {m.server for m in validated(config, secret_keys).models}
+    expected = (
+        {METRICS_ADAPTER}
+        | ({SELDON} if "seldon" in servers else set())
+        | ({KSERVE_CRD, KSERVE} if "kserve" in servers else set())
+    )
+    assert expected <= set(installed)
+    assert not ({SELDON, KSERVE_CRD, KSERVE} - expected) & set(installed)
+    assert {n: installed[n].inputs["version"] for n in expected} == {n: pinned[n] for n in expected}
 
 
 def test_the_cronhpa_controller_is_pinned_where_schedules_need_it() -> None:
@@ -290,7 +336,7 @@ def test_an_existing_namespace_is_only_named() -> None:
     config[f"{P}:createNamespace"] = False
     run = run_config(config, secret_keys, "prod")
     assert run.of_type(NAMESPACE) == []
-    assert run.one(SDEP).inputs["metadata"]["namespace"] == "inference"
+    assert run.one(ISVC).inputs["metadata"]["namespace"] == "inference"
 
 
 def test_creating_the_default_namespace_is_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ from tests import conftest
 from tests.conftest import PLACEHOLDER_SECRETS, STACKS, fresh_run, run_config, run_stack, stack_config
 from tools.mockrun import Registered, Run
 
-SDEP = "kubernetes:machinelearning.seldon.io/v1:SeldonDeployment"
+SDEP = conftest.SDEP
+ISVC = conftest.ISVC
 EW = "kubernetes:autoscaling.alibabacloud.com/v1beta1:ElasticWorkload"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
@@ -22,6 +24,13 @@ PV = "kubernetes:core/v1:PersistentVolume"
 SECRET = "kubernetes:core/v1:Secret"
 RP = "kubernetes:scheduling.alibabacloud.com/v1alpha1:ResourcePolicy"
 CRONHPA = "kubernetes:autoscaling.alibabacloud.com/v1beta1:CronHorizontalPodAutoscaler"
+
+
+@dataclass(frozen=True)
+class Names:
+    deployment: str
+    service: str
+    http_port: int
 
 
 def models(stack: str) -> list[dict[str, Any]]:
@@ -40,17 +49,30 @@ def test_stack_files_exist() -> None:
     assert {"dev", "prod"} <= set(STACKS)
 
 
-def test_every_model_is_wired_end_to_end(stack_run: Run) -> None:
-    sdeps = stack_run.of_type(SDEP)
-    assert sdeps, "no SeldonDeployment registered"
-    for sdep in sdeps:
-        spec = sdep.inputs["spec"]
-        predictor = spec["predictors"][0]
+def served(run: Run) -> list[tuple[str, str, str, int, dict[str, Any]]]:
+    """``(namespace, predictor Deployment, Service, Service port, pod)`` of every server object, each derived here from
+    the operator's rule: Seldon's by ``seldon_names``; KServe v0.20.0's written out (``constants.PredictorServiceName``:
+    ``<isvc>-predictor``; ``service_reconciler.go``: port 80)."""
+    found = []
+    for sdep in run.of_type(SDEP):
+        predictor = sdep.inputs["spec"]["predictors"][0]
         pod = predictor["componentSpecs"][0]["spec"]
-        containers = [c["name"] for c in pod["containers"]]
-        names = seldon_names(sdep.inputs["metadata"]["name"], predictor["name"], containers)
-        namespace = sdep.inputs["metadata"]["namespace"]
+        names = seldon_names(sdep.inputs["metadata"]["name"], predictor["name"], [c["name"] for c in pod["containers"]])
+        found.append((sdep.inputs["metadata"]["namespace"], names.deployment, names.service, names.http_port, pod))
+    for isvc in run.of_type(ISVC):
+        name = isvc.inputs["metadata"]["name"] + "-predictor"
+        found.append((isvc.inputs["metadata"]["namespace"], name, name, 80, isvc.inputs["spec"]["predictor"]))
+    return found
 
+
+@pytest.mark.parametrize("server", ["seldon", "kserve"])
+@pytest.mark.parametrize("stack", conftest.STACKS)
+def test_every_model_is_wired_end_to_end(stack: str, server: str) -> None:
+    config, secret_keys = stack_config(stack)
+    stack_run = run_config(conftest.with_server(config, server), secret_keys, stack)
+    assert len(served(stack_run)) == len(models(stack))
+    for namespace, deployment, service, port, pod in served(stack_run):
+        names = Names(deployment, service, port)
         if stack_run.of_type(EW):
             # The ElasticWorkload's source is the Deployment the operator will create from this SeldonDeployment.
             ews = [e for e in stack_run.of_type(EW) if e.inputs["spec"]["sourceTarget"]["name"] == names.deployment]
@@ -74,14 +96,14 @@ def test_every_model_is_wired_end_to_end(stack_run: Run) -> None:
         ]  # fmt: skip
         assert len(ingresses) == 1
         backend = ingresses[0].inputs["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
-        assert backend["port"]["number"] == names.http_port == 8000
+        assert backend["port"]["number"] == names.http_port == {"seldon": 8000, "kserve": 80}[server]
         labels = hpas[0].inputs["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchLabels"]
         assert (
             labels["sls.ingress.route"]
             == f"{ingresses[0].inputs['metadata']['namespace']}-{backend['name']}-{backend['port']['number']}"
         )
 
-        # The PVC the SeldonDeployment mounts is the one created, bound to the PV created, which mounts the bucket.
+        # The PVC the server object mounts is the one created, bound to the PV created, which mounts the bucket.
         claim = pod["volumes"][0]["persistentVolumeClaim"]["claimName"]
         pvc = by_name(stack_run, PVC, claim)
         assert pvc.inputs["metadata"]["namespace"] == namespace
@@ -89,7 +111,7 @@ def test_every_model_is_wired_end_to_end(stack_run: Run) -> None:
         assert pv.inputs["spec"]["csi"]["volumeHandle"] == pv.inputs["metadata"]["name"]
         assert pv.inputs["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
         assert pv.inputs["spec"]["accessModes"] == pvc.inputs["spec"]["accessModes"] == ["ReadOnlyMany"]
-        assert pod["containers"][1]["volumeMounts"][0]["name"] == pod["volumes"][0]["name"]
+        assert pod["containers"][-1]["volumeMounts"][0]["name"] == pod["volumes"][0]["name"]
 
 
 def test_the_kubernetes_provider_is_explicit_and_used_everywhere(stack_run: Run) -> None:

@@ -16,11 +16,30 @@ from tools.validate import CRD_SCHEMA_FILES, KUBERNETES_VERSION, SchemasMissing,
 def test_every_object_of_every_stack_is_valid(stack_run: Run, schemas_dir: Path) -> None:
     objects = stack_run.kubernetes_objects()
     kinds = {o["kind"] for o in objects}
-    assert {"PersistentVolume", "PersistentVolumeClaim", "SeldonDeployment", "HorizontalPodAutoscaler", "Ingress",
-            "PodDisruptionBudget"} <= kinds  # fmt: skip
+    assert {"PersistentVolume", "PersistentVolumeClaim", "HorizontalPodAutoscaler", "Ingress", "PodDisruptionBudget"} <= kinds
+    assert {"SeldonDeployment", "InferenceService"} & kinds
     assert len({"ElasticWorkload", "ResourcePolicy"} & kinds) == 1
     problems = [p for o in objects for p in validate_object(o, schemas_dir)]
     assert problems == []
+
+
+def test_the_inference_service_pod_is_checked_against_kubernetes_own_pod_schema(schemas_dir: Path) -> None:
+    from tests.conftest import run_stack
+
+    isvc = _object(run_stack("prod"), "InferenceService")
+    assert validate_object(isvc, schemas_dir) == []
+    bad = copy.deepcopy(isvc)
+    bad["spec"]["predictor"]["containers"][0]["readinessProbe"]["httpGet"]["port"] = [8501]
+    bad["spec"]["predictor"]["terminationGracePeriodSeconds"] = "30"
+    bad["spec"]["predictor"]["deploymentStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "surge": 1}}
+    bad["spec"]["predictor"]["minReplica"] = 1
+    assert validate_object(bad, schemas_dir) == [
+        "InferenceService/fashion-mnist: spec.predictor: Additional properties are not allowed ('minReplica' was unexpected)",
+        "InferenceService/fashion-mnist: .spec.predictor.minReplica: field not in the schema",
+        "InferenceService/fashion-mnist: spec.predictor.containers.0.readinessProbe.httpGet.port: [8501] is not valid under any of the given schemas",
+        "InferenceService/fashion-mnist: spec.predictor.terminationGracePeriodSeconds: '30' is not of type 'integer', 'null'",
+        "InferenceService/fashion-mnist: spec.predictor.deploymentStrategy.rollingUpdate: Additional properties are not allowed ('surge' was unexpected)",
+    ]
 
 
 def test_the_validator_targets_what_ack_ships() -> None:

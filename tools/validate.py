@@ -35,8 +35,21 @@ LOCAL_SCHEMA_FILES = {
     ("autoscaling.alibabacloud.com/v1beta1", "CronHorizontalPodAutoscaler"): "cronhorizontalpodautoscaler_v1beta1.json",
     ("eci.alibabacloud.com/v1", "ImageCache"): "imagecache_v1.json",
     ("log.alibabacloud.com/v1alpha1", "AliyunLogConfig"): "aliyunlogconfig_v1alpha1.json",
+    ("serving.kserve.io/v1beta1", "InferenceService"): "inferenceservice_v1beta1.json",
 }
 """Custom resources whose schema this repository writes from ACK's documentation (``schemas/README.md``)."""
+
+
+EMBEDDED_KUBERNETES_TYPES: dict[tuple[str, str], tuple[tuple[tuple[str, ...], str], ...]] = {
+    # kserve v0.20.0 pkg/apis/serving/v1beta1/predictor.go: PredictorSpec inlines corev1.PodSpec next to KServe's own
+    # fields, and component.go's ComponentExtensionSpec.DeploymentStrategy is an appsv1.DeploymentStrategy; both are
+    # checked against Kubernetes' own schemas rather than a copy.
+    ("serving.kserve.io/v1beta1", "InferenceService"): (
+        (("spec", "predictor"), "io.k8s.api.core.v1.PodSpec"),
+        (("spec", "predictor", "deploymentStrategy"), "io.k8s.api.apps.v1.DeploymentStrategy"),
+    ),
+}
+"""Custom resources that embed Kubernetes types: where, and which definition of the built-in schemas checks them."""
 
 
 class SchemasMissing(Exception):
@@ -117,6 +130,8 @@ def _schema_problems(obj: Mapping[str, Any], schemas_dir: Path) -> list[str]:
             for e in jsonschema.Draft7Validator(schema).iter_errors(obj)
         ]
         errors += [f"{_name(obj)}: {problem}" for problem in _unlisted_fields(obj, schema, "")]
+        for at, definition in EMBEDDED_KUBERNETES_TYPES.get(key, ()):
+            errors += [f"{_name(obj)}: {problem}" for problem in _embedded_problems(obj, at, definition)]
         return errors
     group = str(api_version).rpartition("/")[0]
     if "." in group and not group.endswith(".k8s.io"):
@@ -129,6 +144,31 @@ def _schema_problems(obj: Mapping[str, Any], schemas_dir: Path) -> list[str]:
         where = ".".join(str(p) for p in error.absolute_path) or "<root>"
         return [f"{_name(obj)}: {where}: {error.message}"]
     return []
+
+
+def _embedded_problems(obj: Mapping[str, Any], where: tuple[str, ...], definition: str) -> list[str]:
+    """Problems of the Kubernetes type at ``where`` (a PodSpec keeps only its own keys: the rest are the resource's)."""
+    value: Any = obj
+    for step in where:
+        if not isinstance(value, Mapping) or step not in value:
+            return []
+        value = value[step]
+    schema = _definitions()["$defs"][definition]
+    if definition.endswith(".PodSpec") and isinstance(value, Mapping):
+        value = {k: v for k, v in value.items() if k in schema["properties"]}
+    validator = _embedded_validator(definition)
+    return [
+        f"{'.'.join([*where, *(str(p) for p in e.absolute_path)])}: {e.message}"
+        for e in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    ]
+
+
+@cache
+def _embedded_validator(definition: str) -> jsonschema.protocols.Validator:
+    registry: Registry[Any] = Resource.from_contents(_definitions()) @ Registry()
+    schema = {"$ref": f"{_definitions()['$id']}#/$defs/{definition}"}
+    validator: jsonschema.protocols.Validator = jsonschema.validators.Draft202012Validator(schema, registry=registry)
+    return validator
 
 
 def _schema_dir() -> str:

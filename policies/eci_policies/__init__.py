@@ -12,6 +12,7 @@ from .elastic import eci_specs_allowed, elastic_unit_bounds, elastic_unit_order,
 from .framework import PackResourcePolicy, PackStackPolicy
 from .hardening import prod_hardening
 from .ingress import ingress_tls
+from .kserve import kserve_external_autoscaler
 from .podsecurity import no_host_namespaces, no_host_path_volumes, no_load_balancer_services, no_privileged_containers
 from .storage import (
     model_bucket_protected,
@@ -49,7 +50,12 @@ RESOURCE_POLICIES: list[PackResourcePolicy] = [
     model_bucket_protected,
 ]
 
-STACK_POLICIES: list[PackStackPolicy] = [hpa_max_within_elastic_capacity, inference_wiring, prod_hardening]
+STACK_POLICIES: list[PackStackPolicy] = [
+    hpa_max_within_elastic_capacity,
+    inference_wiring,
+    prod_hardening,
+    kserve_external_autoscaler,
+]
 
 POLICIES: list[PackResourcePolicy | PackStackPolicy] = [*RESOURCE_POLICIES, *STACK_POLICIES]
 

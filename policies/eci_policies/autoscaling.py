@@ -8,6 +8,7 @@ from typing import Any
 
 from .elastic import RESOURCE_POLICY, is_elastic_workload
 from .framework import ADVISORY, MANDATORY, PackResourcePolicy, PackStackPolicy, Res
+from .kserve import is_inference_service, predictor_of
 from .kubernetes import api_kind, is_kind, name_of, namespace_of
 from .seldon import deployment_name
 from .values import NotKnown, could_not_check, dig, entries, known, mapping, text, whole
@@ -144,6 +145,14 @@ def seldon_pods(sdep: Res) -> Iterator[tuple[tuple[str, str], dict[str, str]]]:
             yield (namespace, deployment), _labels(dig(spec, "metadata", "labels"))
 
 
+def kserve_pods(isvc: Res) -> Iterator[tuple[tuple[str, str], dict[str, str]]]:
+    """The predictor Deployment KServe creates, with ``spec.predictor.labels``, which it merges into the pods' labels
+    (kserve v0.20.0 ``components/predictor.go``, ``buildObjectMeta``; it adds labels of its own, not modelled here)."""
+    found = predictor_of(isvc)
+    if found is not None:
+        yield found, _labels(dig(isvc.props, "spec", "predictor", "labels"))
+
+
 def _scope(resources: list[Res]) -> tuple[Scope, list[tuple[str, str | None]]]:
     scope = Scope()
     problems: list[tuple[str, str | None]] = []
@@ -164,6 +173,11 @@ def _scope(resources: list[Res]) -> tuple[Scope, list[tuple[str, str | None]]]:
             elif is_kind(res.type, "SeldonDeployment"):
                 try:
                     scope.pods.update(dict(seldon_pods(res)))
+                except NotKnown as unknown:
+                    scope.unknown_pods.append(unknown.path)
+            elif is_inference_service(res.type):
+                try:
+                    scope.pods.update(dict(kserve_pods(res)))
                 except NotKnown as unknown:
                     scope.unknown_pods.append(unknown.path)
             elif any(is_kind(res.type, kind) for kind in WORKLOAD_KINDS):

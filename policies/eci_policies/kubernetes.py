@@ -70,7 +70,7 @@ class Container:
         return f"container {self.name!r} ({self.path})"
 
 
-POD_PATH_KEYS = frozenset({"spec", "template", "jobTemplate", "predictors", "componentSpecs", *POD_CONTAINER_KEYS})
+POD_PATH_KEYS = frozenset({"spec", "template", "jobTemplate", "predictors", "componentSpecs", "predictor", *POD_CONTAINER_KEYS})
 """Keys on the way from an object to its pod specs: an unknown value there may hide containers."""
 
 ANNOTATION_KEYS = ("annotations", "podAnnotations")
@@ -84,7 +84,8 @@ ANNOTATION_PATH_KEYS = frozenset(
 
 def pod_specs(value: Any, path: str = "", via: str = "") -> Iterator[PodSpec | Unknown]:
     """Every pod spec in an object: any mapping with ``containers`` (Pod ``spec``, workload ``spec.template.spec``,
-    CronJob ``spec.jobTemplate.spec.template.spec``, SeldonDeployment ``spec.predictors[].componentSpecs[].spec``),
+    CronJob ``spec.jobTemplate.spec.template.spec``, SeldonDeployment ``spec.predictors[].componentSpecs[].spec``,
+    InferenceService ``spec.predictor``),
     and an :class:`Unknown` wherever an unknown value sits on such a path (it may hide containers)."""
     if isinstance(value, Unknown):
         if via in POD_PATH_KEYS:

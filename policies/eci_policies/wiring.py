@@ -1,4 +1,5 @@
-"""The names across resources agree: SeldonDeployment -> ElasticWorkload -> HPA, and the HPA's route -> Ingress."""
+"""The names across resources agree: SeldonDeployment or InferenceService -> ElasticWorkload -> HPA, and the HPA's
+route -> Ingress."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 from .autoscaling import is_hpa
 from .elastic import is_elastic_workload
 from .framework import MANDATORY, PackStackPolicy, Res
+from .kserve import HTTP_PORT as KSERVE_HTTP_PORT
+from .kserve import is_inference_service, predictor_of
 from .kubernetes import is_kind, name_of, namespace_of
 from .seldon import HTTP_PORT, deployment_name, route, service_name
 from .values import NotKnown, could_not_check, dig, entries, known, mapping, text
@@ -22,13 +25,16 @@ Finding = tuple[str, str | None]
 
 @dataclass(frozen=True)
 class Predictor:
-    """One componentSpec of a SeldonDeployment predictor: the Deployment and Service the operator creates for it."""
+    """One componentSpec of a SeldonDeployment predictor, or an InferenceService's predictor: the Deployment and
+    Service the operator creates for it."""
 
     namespace: str
     sdep: str
     predictor: str
     deployment: str
     service: str
+    port: int = HTTP_PORT
+    owner: str = "SeldonDeployment"
 
 
 def predictors(sdep: Res) -> Iterator[Predictor]:
@@ -45,6 +51,15 @@ def predictors(sdep: Res) -> Iterator[Predictor]:
             names = [text(mapping(c).get("name")) or "" for c in entries(dig(spec, "spec", "containers"))]
             own = text(dig(spec, "metadata", "name"))
             yield Predictor(namespace, name, predictor, deployment_name(name, predictor, index, names, own), service)
+
+
+def kserve_predictors(isvc: Res) -> Iterator[Predictor]:
+    """The Deployment and Service KServe creates for an InferenceService's predictor (``kserve.py``)."""
+    found = predictor_of(isvc)
+    if found is not None:
+        namespace, name = found
+        isvc_name = name_of(isvc.props) or ""
+        yield Predictor(namespace, isvc_name, "predictor", name, name, KSERVE_HTTP_PORT, "InferenceService")
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,8 @@ def _collect(resources: list[Res]) -> tuple[Stack, list[Finding]]:
         try:
             if is_kind(res.type, "SeldonDeployment"):
                 stack.predictors += list(predictors(res))
+            elif is_inference_service(res.type):
+                stack.predictors += list(kserve_predictors(res))
             elif is_kind(res.type, "Ingress"):
                 stack.backends += list(backends(res))
             elif is_elastic_workload(res.type) and (name := name_of(res.props)):
@@ -144,12 +161,16 @@ def _source(ew: Res, stack: Stack) -> Iterator[str]:
         return
     if (namespace, kind, name) in stack.workloads:
         return
-    listed = ", ".join(repr(e) for e in expected) or "none: no SeldonDeployment with componentSpecs in this namespace"
+    listed = (
+        ", ".join(repr(e) for e in expected)
+        or "none: no SeldonDeployment with componentSpecs or InferenceService in this namespace"
+    )
     yield stack.missing(
         f"the sourceTarget of {ew.label}",
-        f"{ew.label}: sourceTarget {kind} {name!r} is neither a Deployment the Seldon operator will create in "
+        f"{ew.label}: sourceTarget {kind} {name!r} is neither a Deployment the Seldon operator or KServe will create in "
         f"namespace {namespace!r} (expected one of: {listed}) nor a {kind} of this stack, so the ElasticWorkload "
-        "would scale nothing. Derive it as <sdep>-<predictor>-<index>-<containers joined by ->.",
+        "would scale nothing. Derive it as <sdep>-<predictor>-<index>-<containers joined by -> (Seldon) or "
+        "<isvc>-predictor (KServe).",
     )
 
 
@@ -182,7 +203,8 @@ def _hpa(hpa: Res, stack: Stack) -> Iterator[str]:
         if scaled is None and (namespace, kind, name) not in stack.workloads:
             yield stack.missing(
                 f"the target of {hpa.label}",
-                f"{hpa.label}: scaleTargetRef {kind} {name!r} is neither created by a SeldonDeployment nor part of this stack.",
+                f"{hpa.label}: scaleTargetRef {kind} {name!r} is neither created by a SeldonDeployment or an "
+                "InferenceService nor part of this stack.",
             )
     else:
         yield f"{hpa.label}: scaleTargetRef kind {kind!r} is not an ElasticWorkload, Deployment or StatefulSet."
@@ -197,9 +219,9 @@ def _route(hpa: Res, where: str, label: str, scaled: Predictor | None, stack: St
             yield stack.missing(
                 f"the route label of {hpa.label}",
                 f"{hpa.label}: {where} is {label!r}, but no Ingress of this stack routes to {scaled.service!r} (the "
-                f"Service of predictor {scaled.predictor!r} of SeldonDeployment {scaled.sdep!r}), so the QPS metric "
-                f"has no data. Add an Ingress with backend {scaled.service}:{HTTP_PORT} and use its route "
-                f"{route(scaled.namespace, scaled.service, HTTP_PORT)!r}.",
+                f"Service of predictor {scaled.predictor!r} of {scaled.owner} {scaled.sdep!r}), so the QPS metric "
+                f"has no data. Add an Ingress with backend {scaled.service}:{scaled.port} and use its route "
+                f"{route(scaled.namespace, scaled.service, scaled.port)!r}.",
             )
         elif label not in expected:
             yield stack.missing(
