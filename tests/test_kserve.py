@@ -1,0 +1,315 @@
+"""KServe as the model server: the InferenceService we render, its add-ons, its config rules and its policy."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.naming import kserve_predictor
+from policies.eci_policies import kserve as kserve_policy
+from stackconfig import PROJECT, ConfigError
+from stackconfig.addons import KSERVE, KSERVE_CRD, SELDON
+from tests.conftest import ISVC, SDEP, run_config, run_stack, stack_config, validated, with_server
+from tests.policy_helpers import check_stack, registered_resource
+from tools.render import pipeline as render
+
+P = PROJECT
+RELEASE = "kubernetes:helm.sh/v3:Release"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+
+PROD_INFERENCE_SERVICE = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {
+        "name": "fashion-mnist",
+        "namespace": "inference",
+        "labels": {
+            "app.kubernetes.io/managed-by": "pulumi",
+            "app.kubernetes.io/name": "fashion-mnist",
+            "networking.kserve.io/visibility": "cluster-local",
+        },
+        "annotations": {"serving.kserve.io/deploymentMode": "Standard", "serving.kserve.io/autoscalerClass": "external"},
+    },
+    "spec": {
+        "predictor": {
+            "labels": {"eci-inference.io/predictor": "fashion-mnist-predictor"},
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "tensorflow/serving:2.3.0-gpu",
+                    "args": [
+                        "/usr/bin/tensorflow_model_server",
+                        "--port=7001",
+                        "--model_name=fashion-mnist",
+                        "--model_base_path=/mnt/models/fashion-mnist",
+                        "--rest_api_port=8501",
+                    ],
+                    "ports": [
+                        {"name": "http", "containerPort": 8501, "protocol": "TCP"},
+                        {"name": "grpc", "containerPort": 7001, "protocol": "TCP"},
+                    ],
+                    "volumeMounts": [{"name": "model-storage", "mountPath": "/mnt", "readOnly": True}],
+                    "resources": {
+                        "requests": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1"},
+                        "limits": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1"},
+                    },
+                    "securityContext": {
+                        "runAsUser": 1000,
+                        "runAsNonRoot": True,
+                        "allowPrivilegeEscalation": False,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                    "startupProbe": {
+                        "httpGet": {"path": "/v1/models/fashion-mnist/versions/1/metadata", "port": 8501},
+                        "periodSeconds": 10,
+                        "timeoutSeconds": 5,
+                        "failureThreshold": 90,
+                    },
+                    "readinessProbe": {
+                        "httpGet": {"path": "/v1/models/fashion-mnist/versions/1/metadata", "port": 8501},
+                        "periodSeconds": 10,
+                        "timeoutSeconds": 5,
+                        "failureThreshold": 3,
+                    },
+                    "lifecycle": {"preStop": {"exec": {"command": ["sleep", "10"]}}},
+                }
+            ],
+            "volumes": [
+                {"name": "model-storage", "persistentVolumeClaim": {"claimName": "fashion-mnist-model", "readOnly": True}}
+            ],
+            "terminationGracePeriodSeconds": 30,
+        }
+    },
+}
+"""Prod's InferenceService, written out: Standard mode, the external autoscaler class, no Ingress of KServe's own, one
+container named ``kserve-container`` with TF Serving's REST port first (the Service's port 80 targets it), the
+predictor label the PDB selects, and no replica bounds."""
+
+
+def test_prod_renders_the_inference_service_written_out() -> None:
+    run = run_stack("prod")
+    assert run.of_type(SDEP) == []
+    assert run.one(ISVC).kubernetes_manifest == PROD_INFERENCE_SERVICE
+
+
+def test_prod_outputs_name_kserve_objects_and_its_protocol() -> None:
+    out = run_stack("prod").outputs["fashion-mnist"]
+    assert out["inferenceServiceName"] == "fashion-mnist"
+    assert out["predictorDeploymentName"] == "fashion-mnist-predictor"
+    assert out["protocol"] == "kserve-v1"
+    assert out["predictionUrl"] == "https://fashion-mnist.inference.example.com/v1/models/fashion-mnist:predict"
+    assert "seldonDeploymentName" not in out
+
+
+def test_the_naming_rule_is_kserves() -> None:
+    # kserve v0.20.0 pkg/constants/constants.go PredictorServiceName: name + "-" + "predictor".
+    assert kserve_predictor("fashion-mnist") == "fashion-mnist-predictor"
+    assert kserve_policy.predictor_name("fashion-mnist") == kserve_predictor("fashion-mnist")
+    assert kserve_policy.predictor_name("m", "p") == "m-p-predictor"
+
+
+@pytest.mark.parametrize("mode", ["elasticWorkload", "resourcePolicy"])
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_kserve_renders_and_checks_in_every_stack_and_mode(stack: str, mode: str, schemas_dir: Path) -> None:
+    config, _ = stack_config(stack)
+    models = with_server(config, "kserve")[f"{P}:models"]
+    rendered = render.render_stack(stack, {"scalingMode": mode, "models": models})
+    kinds = {m.body["kind"] for m in rendered.manifests}
+    assert "InferenceService" in kinds and "SeldonDeployment" not in kinds
+    assert render.check(rendered, schemas_dir) == []
+
+
+# --------------------------------------------------------------------------------------------------- add-ons
+
+
+def _releases(stack: str, server: str | None = None) -> dict[str, Any]:
+    config, secret_keys = stack_config(stack)
+    if server is not None:
+        config = with_server(config, server)
+    return {r.inputs["name"]: r for r in run_config(config, secret_keys, stack).of_type(RELEASE)}
+
+
+def test_kserve_is_installed_from_its_oci_charts_in_standard_mode_after_its_crds() -> None:
+    releases = _releases("prod")
+    assert SELDON not in releases
+    crd, controller = releases[KSERVE_CRD], releases[KSERVE]
+    assert (crd.inputs["chart"], crd.inputs["version"], crd.inputs["namespace"]) == (
+        "oci://ghcr.io/kserve/charts/kserve-crd",
+        "v0.20.0",
+        "kserve",
+    )
+    assert (controller.inputs["chart"], controller.inputs["version"]) == (
+        "oci://ghcr.io/kserve/charts/kserve-resources",
+        "v0.20.0",
+    )
+    assert "repositoryOpts" not in crd.inputs and "repositoryOpts" not in controller.inputs
+    assert controller.inputs["values"] == {
+        "kserve": {"controller": {"deploymentMode": "Standard", "gateway": {"disableIngressCreation": True}}}
+    }
+    assert crd.urn in controller.dependencies
+    isvc = run_stack("prod").one(ISVC)
+    assert controller.urn in isvc.dependencies and crd.urn in isvc.dependencies
+
+
+def test_a_seldon_stack_installs_no_kserve_and_a_mixed_one_both() -> None:
+    assert {KSERVE_CRD, KSERVE} & set(_releases("dev")) == set()
+    assert SELDON in _releases("dev")
+    config, secret_keys = stack_config("dev")
+    second = copy.deepcopy(config[f"{P}:models"][0])
+    second.update(name="other", server="kserve", host="other.example.com")
+    for key in ("seldonDeploymentName", "predictorName", "proxyImage"):
+        second.pop(key, None)
+    config[f"{P}:models"].append(second)
+    run = run_config(config, secret_keys, "dev")
+    assert {SELDON, KSERVE_CRD, KSERVE} <= {r.inputs["name"] for r in run.of_type(RELEASE)}
+    assert len(run.of_type(SDEP)) == len(run.of_type(ISVC)) == 1
+
+
+def test_the_kserve_version_is_checked_against_the_standard_mode() -> None:
+    config, secret_keys = stack_config("prod")
+    config[f"{P}:addons"] = {KSERVE: {"version": "v0.16.0"}, KSERVE_CRD: {"version": "v0.16.0"}}
+    assert validated(config, secret_keys).models[0].server == "kserve"
+    config[f"{P}:addons"] = {KSERVE: {"version": "v0.15.2"}}
+    with pytest.raises(ConfigError) as caught:
+        validated(config, secret_keys)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{P}:addons.kserve.version = 'v0.15.2': is below v0.16.0, the first version that supports kserve")
+
+
+# --------------------------------------------------------------------------------------------------- config
+
+
+def _problems(change: dict[str, Any], stack: str = "prod", namespace: str | None = None) -> list[str]:
+    config, secret_keys = stack_config(stack)
+    if namespace is not None:
+        config[f"{P}:namespace"] = namespace
+    model = config[f"{P}:models"][0]
+    for key, value in change.items():
+        if value is None:
+            model.pop(key, None)
+        else:
+            model[key] = value
+    try:
+        validated(config, secret_keys)
+    except ConfigError as error:
+        return list(error.problems)
+    return []
+
+
+def test_an_unknown_server_is_refused() -> None:
+    assert _problems({"server": "triton"}) == [f"{P}:models[0].server = 'triton': must be one of seldon, kserve"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("seldonDeploymentName", "fashion-mnist"),
+        ("predictorName", "main"),
+        ("proxyImage", "registry.example.com/proxy:1.0"),
+        ("proxyCpu", "1"),
+        ("proxyMemory", "1Gi"),
+    ],
+)
+def test_a_seldon_only_key_on_a_kserve_model_is_refused(key: str, value: str) -> None:
+    assert _problems({key: value}) == [
+        f"{P}:models[0].{key} = {value!r}: only a server: seldon model takes it; this model's server is kserve"
+    ]
+
+
+def test_a_kserve_only_key_on_a_seldon_model_is_refused() -> None:
+    assert _problems({"inferenceServiceName": "x"}, "dev") == [
+        f"{P}:models[0].inferenceServiceName = 'x': only a server: kserve model takes it; this model's server is seldon"
+    ]
+
+
+def test_the_inference_service_name_edges() -> None:
+    # 48 = 63 (a label value) - len("isvc.") - len("-predictor"): KServe labels the pods app: isvc.<name>-predictor.
+    # Only a one-letter namespace leaves the route label room for it: a-<48>-predictor-80 is 63 characters.
+    assert _problems({"inferenceServiceName": "a" * 48}, namespace="a") == []
+    assert _problems({"inferenceServiceName": "a" * 49}, namespace="a") == [
+        f"{P}:models[0].inferenceServiceName = '{'a' * 49}': must be at most 48 characters"
+    ]
+    # In prod's namespace the route label inference-<name>-predictor-80 binds first: 40 fits, 41 does not.
+    assert _problems({"inferenceServiceName": "a" * 40}) == []
+    assert _problems({"inferenceServiceName": "a" * 41}) == [
+        f"{P}:models[0].inferenceServiceName = '{'a' * 41}': makes the HPA's sls.ingress.route label "
+        f"'inference-{'a' * 41}-predictor-80' longer than 63 characters; shorten inferenceServiceName (or the model "
+        "name) or the namespace"
+    ]
+    for bad in ("9lives", "Upper", "trailing-", "under_score"):
+        assert _problems({"inferenceServiceName": bad}) == [
+            f"{P}:models[0].inferenceServiceName = {bad!r}: must start with a lowercase letter, then lowercase letters, "
+            "digits and '-', and not end with '-'"
+        ], bad
+
+
+def test_two_models_may_not_share_a_server_name_across_servers() -> None:
+    config, secret_keys = stack_config("dev")
+    second = copy.deepcopy(config[f"{P}:models"][0])
+    second.update(name="other", server="kserve", inferenceServiceName="fashion-mnist-eci", host="other.example.com")
+    for key in ("seldonDeploymentName", "predictorName", "proxyImage"):
+        second.pop(key, None)
+    config[f"{P}:models"].append(second)
+    with pytest.raises(ConfigError) as caught:
+        validated(config, secret_keys)
+    assert caught.value.problems == [f"{P}:models[1].inferenceServiceName = 'fashion-mnist-eci': must be unique across models"]
+
+
+# --------------------------------------------------------------------------------------------------- policy
+
+
+def _prod_resources(annotations: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> list[Any]:
+    """Prod's resources as the pack sees them, its InferenceService's annotations and predictor fields changed."""
+    run = run_stack("prod")
+    isvc = run.one(ISVC)
+    if annotations is not None:
+        isvc.inputs["metadata"]["annotations"] = annotations
+    isvc.inputs["spec"]["predictor"].update(extra or {})
+    return [registered_resource(r) for r in run.resources]
+
+
+def test_the_policy_passes_prod() -> None:
+    assert check_stack(kserve_policy.kserve_external_autoscaler, _prod_resources()) == []
+
+
+@pytest.mark.parametrize(
+    ("annotations", "extra", "expected"),
+    [
+        (
+            {"serving.kserve.io/deploymentMode": "Standard"},
+            {},
+            "serving.kserve.io/autoscalerClass is 'hpa' while HorizontalPodAutoscaler",
+        ),
+        (
+            {"serving.kserve.io/deploymentMode": "Standard", "serving.kserve.io/autoscalerClass": "none"},
+            {},
+            "it writes minReplicas over the Deployment's replicas on every reconcile",
+        ),
+        (
+            {"serving.kserve.io/autoscalerClass": "external"},
+            {},
+            "serving.kserve.io/deploymentMode is 'Knative'",
+        ),
+        (
+            {"serving.kserve.io/deploymentMode": "RawDeployment", "serving.kserve.io/autoscalerClass": "external"},
+            {"minReplicas": 2},
+            "spec.predictor.minReplicas is set while HorizontalPodAutoscaler",
+        ),
+    ],
+)
+def test_the_policy_refuses_what_would_fight_our_autoscaler(
+    annotations: dict[str, str], extra: dict[str, Any], expected: str
+) -> None:
+    resources = _prod_resources(annotations, extra)
+    isvc = next(r for r in resources if r.resource_type == ISVC)
+    findings = check_stack(kserve_policy.kserve_external_autoscaler, resources)
+    assert len(findings) == 1 and expected in findings[0][0], findings
+    assert findings[0][1] == isvc.urn
+
+
+def test_the_policy_leaves_an_inference_service_no_autoscaler_of_ours_owns() -> None:
+    resources = [r for r in _prod_resources({"serving.kserve.io/deploymentMode": "Standard"}) if r.resource_type != HPA]
+    assert check_stack(kserve_policy.kserve_external_autoscaler, resources) == []
