@@ -202,7 +202,7 @@ def simulate(
                 units[where].ready.append(0.0)
 
     seldon_value = desired_replicas(model.seldon) if model.seldon is not None else None
-    seldon_writer = f"SeldonDeployment/{model.seldon.name}" if model.seldon is not None else ""
+    seldon_writer = f"{model.seldon.kind}/{model.seldon.name}" if model.seldon is not None else ""
     seldon_dirty_since: int | None = None
 
     zone = ZoneInfo(world.controller_tz)

@@ -41,6 +41,8 @@ SPOT_STRATEGIES = ("SpotAsPriceGo", "SpotWithPriceLimit")
 EW_API = "autoscaling.alibabacloud.com/v1beta1"
 RP_API = "scheduling.alibabacloud.com/v1alpha1"
 SDEP_API = "machinelearning.seldon.io/v1"
+ISVC_API = "serving.kserve.io/v1beta1"
+KSERVE_AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
 
 KIND_ECS = "ecs"
 KIND_ECI = "eci"
@@ -66,7 +68,8 @@ class Unit:
 
 @dataclass(frozen=True)
 class SeldonInfo:
-    """What the Seldon operator will do to the Deployment it creates for predictor 0, component 0."""
+    """What the server's operator will do to the Deployment it creates: Seldon's for predictor 0, component 0, or
+    KServe's for the InferenceService's predictor (``kind``)."""
 
     name: str
     deployment: str
@@ -74,7 +77,10 @@ class SeldonInfo:
     replicas_field: str | None
     owns_scaling: bool  # hpaSpec or kedaSpec on the component: then the operator ignores replica differences
     pod_labels: Mapping[str, str]
-    model_label: str | None = None  # the SeldonDeployment's app.kubernetes.io/name (the stack's model name)
+    model_label: str | None = None  # the server object's app.kubernetes.io/name (the stack's model name)
+    kind: str = "SeldonDeployment"
+    autoscaler_class: str | None = None  # KServe: serving.kserve.io/autoscalerClass
+    notes: tuple[str, ...] = ()  # what the manifests set that the operator ignores, said in the summary
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,67 @@ def seldon_deployment_name(sdep: str, predictor: str, component: Mapping[str, An
     if len(name) > 63:
         return "seldon-" + hashlib.md5(name.encode()).hexdigest()
     return name
+
+
+def _kserve_infos(objects: Sequence[Mapping[str, Any]]) -> list[SeldonInfo]:
+    """What KServe v0.20.0 (kserve/kserve tag v0.20.0) does to each InferenceService's predictor Deployment,
+    ``<isvc>-predictor`` (``constants.PredictorServiceName``):
+
+    - ``reconcilers/deployment/deployment_reconciler.go``: with the autoscaler class ``none``,
+      ``createRawDefaultDeployment`` writes ``minReplicas`` into ``spec.replicas`` and ``checkDeploymentExist`` compares
+      it, so the controller puts it back over any other writer's count on every reconcile (it owns the Deployment);
+      ``minReplicas`` defaults to 1 (``component.go`` ``validateReplicas``, ``constants.DefaultMinReplicas``);
+    - for ``external`` (and ``hpa``, the default) ``Replicas`` is ignored and dropped from the patch: the live count is
+      kept, and ``minReplicas``/``maxReplicas`` mean nothing with ``external`` (a note says so);
+    - the pods carry ``spec.predictor.labels`` and ``app: isvc.<isvc>-predictor`` (``components/predictor.go``
+      ``buildObjectMeta``; ``deployment_reconciler.go`` ``GetRawServiceLabel``).
+    """
+    infos: list[SeldonInfo] = []
+    for isvc in _of_kind(objects, ISVC_API, "InferenceService"):
+        where = f"InferenceService/{_name(isvc)}"
+        predictor = _spec(isvc).get("predictor")
+        if not isinstance(predictor, Mapping):
+            continue
+        named = predictor.get("name")
+        deployment = f"{_name(isvc)}-{named}-predictor" if named else f"{_name(isvc)}-predictor"
+        annotations = _meta(isvc).get("annotations")
+        klass = str(annotations.get(KSERVE_AUTOSCALER_CLASS, "hpa")) if isinstance(annotations, Mapping) else "hpa"
+        low = predictor.get("minReplicas")
+        high = predictor.get("maxReplicas")
+        replicas: int | None = None
+        field: str | None = None
+        notes: list[str] = []
+        if klass == "none":
+            replicas = _int(low, f"{where}: spec.predictor.minReplicas") if low is not None else 1
+            field = "spec.predictor.minReplicas" if low is not None else "spec.predictor.minReplicas (default 1)"
+        else:
+            if klass == "hpa":
+                notes.append(
+                    f"{where} has the autoscaler class 'hpa' (the default): KServe creates a HorizontalPodAutoscaler of "
+                    "its own (reconcilers/hpa/hpa_reconciler.go) that would fight this one; not simulated, and the "
+                    "policy pack refuses it (kserve-external-autoscaler)"
+                )
+            for key, value in (("minReplicas", low), ("maxReplicas", high)):
+                if value is not None:
+                    notes.append(
+                        f"{where} sets spec.predictor.{key} = {value} with the autoscaler class {klass!r}: KServe ignores "
+                        "it there; the HorizontalPodAutoscaler's bounds apply"
+                    )
+        raw_labels = predictor.get("labels")
+        pod_labels = {str(k): str(v) for k, v in raw_labels.items()} if isinstance(raw_labels, Mapping) else {}
+        pod_labels.setdefault("app", f"isvc.{deployment}")
+        labels = _meta(isvc).get("labels")
+        model_label = (
+            str(labels["app.kubernetes.io/name"])
+            if isinstance(labels, Mapping) and labels.get("app.kubernetes.io/name")
+            else None
+        )
+        infos.append(
+            SeldonInfo(
+                _name(isvc), deployment, replicas, field, False, pod_labels, model_label, "InferenceService", klass, tuple(notes)
+            )
+        )
+    return infos
 
 
 def _seldon_infos(objects: Sequence[Mapping[str, Any]]) -> list[SeldonInfo]:
@@ -407,7 +474,7 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
     ]
     if not hpas:
         raise SimulateError("no autoscaling/v2 HorizontalPodAutoscaler in the manifests")
-    seldons = _seldon_infos(objects)
+    seldons = _seldon_infos(objects) + _kserve_infos(objects)
     models: list[ModelObjects] = []
     for hpa_obj in hpas:
         hpa = _hpa_spec(hpa_obj)
@@ -481,7 +548,7 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
                 else:
                     raise SimulateError(
                         f"{where}: its target Deployment/{hpa.target_name} is neither in the manifests nor the Deployment "
-                        "a SeldonDeployment of the manifests creates"
+                        "a SeldonDeployment or InferenceService of the manifests creates"
                     )
             policies = [
                 p

@@ -145,12 +145,22 @@ def summary(result: Result, source: dict[str, Any]) -> dict[str, Any]:
         "hpa": f"HorizontalPodAutoscaler/{model.hpa.name}",
         "target": model.target_ref,
         "seldon": None
-        if model.seldon is None
+        if model.seldon is None or model.seldon.kind != "SeldonDeployment"
         else {
             "object": f"SeldonDeployment/{model.seldon.name}",
             "deployment": model.seldon.deployment,
             "replicas": model.seldon.replicas,
             "replicasField": model.seldon.replicas_field,
+        },
+        "kserve": None
+        if model.seldon is None or model.seldon.kind != "InferenceService"
+        else {
+            "object": f"InferenceService/{model.seldon.name}",
+            "deployment": model.seldon.deployment,
+            "autoscalerClass": model.seldon.autoscaler_class,
+            "replicas": model.seldon.replicas,
+            "replicasField": model.seldon.replicas_field,
+            "notes": list(model.seldon.notes),
         },
         "trace": {"name": result.trace.name, "peakQps": result.trace.peak, "lastChange": result.trace.end},
         "durationSeconds": n,
