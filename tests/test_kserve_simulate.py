@@ -56,6 +56,17 @@ def test_prod_on_kserve_external_keeps_the_count(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.parametrize("mode", ["elasticWorkload", "resourcePolicy"])
+def test_a_kserve_model_simulates_cleanly_in_each_mode(tmp_path: Path, mode: str) -> None:
+    external = {"serving.kserve.io/deploymentMode": "Standard", "serving.kserve.io/autoscalerClass": "external"}
+    status, summary = _run(tmp_path, "--manifests", str(_manifests(tmp_path, mode, external, {})))
+    assert status == 0 and summary["fights"] == []
+    assert summary["mode"] == mode
+    assert summary["target"] == (
+        "ElasticWorkload/fashion-mnist-ew" if mode == "elasticWorkload" else "Deployment/fashion-mnist-predictor"
+    )
+
+
 @pytest.mark.parametrize(
     ("mode", "other"),
     [("elasticWorkload", "ElasticWorkload/fashion-mnist-ew"), ("resourcePolicy", "HorizontalPodAutoscaler/fashion-mnist-hpa")],
