@@ -92,7 +92,9 @@ class InferenceServiceArgs(TypedDict):
     volume_size: str
     """Capacity written on the PV and PVC."""
     rrsa_role_name: str | None
-    """RAM role for the volume (RRSA), or None to use ``access_key``."""
+    """RAM role for the volume (RRSA), or None."""
+    ram_role_name: str | None
+    """RAM role of the ECI instances for the volume, or None."""
     access_key: AccessKeyCredentials | None
     """AccessKey pair for the volume's Secret when RRSA is not used."""
     server: ServerSettings
@@ -195,6 +197,7 @@ class InferenceService(pulumi.ComponentResource):
                 "endpoint": args["oss_endpoint"],
                 "size": args["volume_size"],
                 "rrsa_role_name": args["rrsa_role_name"],
+                "ram_role_name": args["ram_role_name"],
                 "access_key": args["access_key"],
             },
             child,

@@ -45,6 +45,8 @@ ECI_SPOT_PRICE_LIMIT = "k8s.aliyun.com/eci-spot-price-limit"
 ECI_SPOT_DURATION = "k8s.aliyun.com/eci-spot-duration"
 ECI_SPOT_RELEASE_STRATEGY = "k8s.aliyun.com/eci-spot-release-strategy"
 ECI_AUTO_IMAGE_CACHE = "k8s.aliyun.com/eci-auto-imc"
+ECI_RAM_ROLE = "k8s.aliyun.com/eci-ram-role-name"
+"""ECI, 'Attach a RAM role to an ECI pod': the RAM role ECI attaches to the pod's instance."""
 
 
 def _seldon_limit(name: str) -> str:

@@ -104,6 +104,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                 "oss_endpoint": config.endpoint,
                 "volume_size": model.volume_size,
                 "rrsa_role_name": config.rrsa_role_name if config.volume_auth == "rrsa" else None,
+                "ram_role_name": config.ram_role_name if config.volume_auth == "ramRole" else None,
                 "access_key": access_key,
                 "server": {
                     "proxy_image": model.proxy_image,
@@ -128,6 +129,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                     spot_protection_hours=model.spot_protection_hours,
                     spot_graceful_eviction=model.spot_graceful_eviction,
                     image_cache=model.image_cache is not None,
+                    ram_role_name=config.ram_role_name if config.volume_auth == "ramRole" else None,
                 ),
                 "source_min": model.source_min,
                 "source_max": model.source_max,

@@ -45,6 +45,7 @@ from stackconfig.types import (
     quantity_value,
     version_tuple,
 )
+from stackconfig.volume_auth import VolumeAuth, refusal
 
 MAX_SDEP_NAME = 57
 """Labels carry ``<seldonDeploymentName>-model``, and a label value holds at most 63 characters."""
@@ -501,13 +502,20 @@ class StackConfig(_Model):
     oss_endpoint: OssEndpoint | None = Field(
         None, description="OSS endpoint the CSI driver mounts from; default oss-<region>-internal.aliyuncs.com."
     )
-    volume_auth: Literal["rrsa", "accessKey"] = Field(
-        "rrsa", description="How the OSS volume authenticates: rrsa (pod identity) or accessKey (Kubernetes Secret)."
+    volume_auth: VolumeAuth = Field(
+        "rrsa",
+        description="How the OSS volume authenticates: rrsa (ECS units only), ramRole (the ECI instance's RAM role; "
+        "eci units only) or accessKey (Kubernetes Secret); see stackconfig/volume_auth.py.",
     )
     rrsa_role_name: RoleName | None = Field(
         None,
         validate_default=True,
         description="RAM role the OSS CSI driver assumes when volumeAuth is rrsa.",
+    )
+    ram_role_name: RoleName | None = Field(
+        None,
+        validate_default=True,
+        description="RAM role (trusted service: ECS) attached to the ECI instances when volumeAuth is ramRole.",
     )
     oss_access_key_id: Secret | None = Field(
         None,
@@ -568,8 +576,8 @@ class StackConfig(_Model):
             raise _required(f"must be set as a secret: pulumi config set --secret {key} <value>")
         if key == "kubeconfig" or "volume_auth" not in info.data:
             return value
-        if info.data["volume_auth"] == "rrsa" and value is not None:
-            raise _required("is set but volumeAuth is rrsa: remove it, or set volumeAuth to accessKey")
+        if info.data["volume_auth"] != "accessKey" and value is not None:
+            raise _required(f"is set but volumeAuth is {info.data['volume_auth']}: remove it, or set volumeAuth to accessKey")
         if info.data["volume_auth"] == "accessKey" and value is None:
             raise _required(f"is required: volumeAuth is accessKey: pulumi config set --secret {key} <value>")
         return value
@@ -579,8 +587,17 @@ class StackConfig(_Model):
     def _role(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None and info.data.get("volume_auth") == "rrsa":
             raise _required("is required: volumeAuth is rrsa, so the RAM role the CSI driver assumes must be named")
-        if value is not None and info.data.get("volume_auth") == "accessKey":
+        if value is not None and info.data.get("volume_auth") != "rrsa":
             raise allowed("is only used with volumeAuth: rrsa; remove it, or set volumeAuth to rrsa")
+        return value
+
+    @field_validator("ram_role_name")
+    @classmethod
+    def _ram_role(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("volume_auth") == "ramRole":
+            raise _required("is required: volumeAuth is ramRole, so the RAM role attached to the ECI instances must be named")
+        if value is not None and info.data.get("volume_auth") != "ramRole":
+            raise allowed("is only used with volumeAuth: ramRole; remove it, or set volumeAuth to ramRole")
         return value
 
     @field_validator("create_namespace")
@@ -645,11 +662,26 @@ class StackConfig(_Model):
                     )
                 )
             hosts.setdefault(host, i)
+        self._volume_auth_rules(add)
         has_schedules = any(m.schedules for m in self.models)
         self._addons = self._addon_settings(has_schedules, add)
         if problems:
             raise rule_error(problems)
         return self
+
+    def _volume_auth_rules(self, add: Any) -> None:
+        """Every place a model's pods run must have a documented way to mount its volume with ``volumeAuth``."""
+        for i, model in enumerate(self.models):
+            places: list[tuple[Any, str]] = []
+            if self.scaling_mode == "elasticWorkload" and model.source_max > 0:
+                places.append(
+                    ("ecs", f"models[{i}]'s source Deployment (sourceMax {model.source_max}, no virtual-node selector)")
+                )
+            places += [(u.resource, f"models[{i}].units[{j}] {u.name!r}") for j, u in enumerate(model.units)]
+            for placement, what in places:
+                why = refusal(self.volume_auth, placement, what)
+                if why is not None:
+                    add(("volumeAuth", self.volume_auth, why))
 
     def _addon_settings(self, has_schedules: bool, add: Any) -> tuple[AddonSettings, ...]:
         graceful = any(m.spot_graceful_eviction and any(u.is_spot for u in m.units) for m in self.models)
