@@ -15,7 +15,7 @@ from components.ingress import ModelIngress
 from components.model_server import ModelServer, ServerSettings
 from components.model_store import ModelStore
 from components.model_volume import AccessKeyCredentials, ModelVolume
-from components.naming import ModelNames
+from components.naming import ModelNames, pod_images
 from components.qps_autoscaler import QpsAutoscaler, ScaleTarget
 from components.resource_policy import ResourcePolicyScaling
 from components.scheduled_scaling import CronJob, ScheduledScaling
@@ -24,8 +24,8 @@ from components.scheduled_scaling import CronJob, ScheduledScaling
 class ImageCacheSettings(TypedDict):
     """The model's ECI ImageCache."""
 
-    images: Sequence[str]
-    """Images to cache (each used by a container of the model)."""
+    extra_images: Sequence[str]
+    """Images to cache besides the ones the predictor pod runs (those are always cached)."""
     size_gib: int
     """Size of the cache disk in GiB."""
     retention_days: int | None
@@ -99,6 +99,8 @@ class InferenceServiceArgs(TypedDict):
     """AccessKey pair for the volume's Secret when RRSA is not used."""
     server: ServerSettings
     """Images, resources, grace period and probe timing of the server."""
+    executor_image: str
+    """The executor image the Seldon operator injects into every predictor pod (from its chart values)."""
     host: str
     """Ingress host."""
     tls_secret: str | None
@@ -247,7 +249,7 @@ class InferenceService(pulumi.ComponentResource):
                 f"{name}-image-cache",
                 {
                     "cache_name": names.image_cache,
-                    "images": cache["images"],
+                    "images": list(dict.fromkeys([*self.pod_images(args), *cache["extra_images"]])),
                     "size_gib": cache["size_gib"],
                     "retention_days": cache["retention_days"],
                     "depends_on": depends["image_cache"],
@@ -333,6 +335,12 @@ class InferenceService(pulumi.ComponentResource):
         self.sdep_name = server.sdep_name
         self.predictor_deployment = server.predictor_deployment
         self.register_outputs(self.outputs())
+
+    @staticmethod
+    def pod_images(args: InferenceServiceArgs) -> tuple[str, ...]:
+        """Every image the predictor pod runs: the server's two images as the ModelServer gets them, and the executor."""
+        server = args["server"]
+        return pod_images(server["proxy_image"], server["serving_image"], args["executor_image"])
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """The stack outputs of this model."""

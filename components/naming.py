@@ -72,6 +72,12 @@ def seldon_names(sdep: str, predictor: str, containers: Sequence[str], component
     return SeldonNames(deployment=_seldon_limit(deployment), service=_seldon_limit(f"{sdep}-{predictor}"))
 
 
+def pod_images(proxy_image: str, serving_image: str, executor_image: str) -> tuple[str, ...]:
+    """Every image a predictor pod runs: the two containers this program writes (the images the ModelServer is given)
+    and the executor the operator adds to the pod (``seldon-container-engine``; stackconfig.addons.executor_image)."""
+    return (proxy_image, serving_image, executor_image)
+
+
 def sls_route(namespace: str, service: str, port: int) -> str:
     """The ``sls.ingress.route`` label ACK's metrics adapter gives an Ingress backend."""
     return f"{namespace}-{service}-{port}"

@@ -118,6 +118,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                     "pre_stop_seconds": model.pre_stop_seconds,
                     "model_load_timeout_seconds": model.model_load_timeout_seconds,
                 },
+                "executor_image": config.executor_image,
                 "host": model.host or ack_test_domain(model.sdep_name, config.cluster_id, config.region),
                 "tls_secret": model.tls_secret,
                 "ingress_class": config.ingress_class,
@@ -148,7 +149,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                 "image_cache": None
                 if model.image_cache is None
                 else {
-                    "images": model.image_cache.images,
+                    "extra_images": model.image_cache.extra_images,
                     "size_gib": model.image_cache.size_gib,
                     "retention_days": model.image_cache.retention_days,
                 },

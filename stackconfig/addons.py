@@ -27,6 +27,26 @@ CRONHPA: AddonName = "ack-kubernetes-cronhpa-controller"
 ACK_CATALOG_REPO = "https://aliacs-app-catalog.oss-cn-hangzhou.aliyuncs.com/charts-incubator/"
 SELDON_CHART_REPO = "https://storage.googleapis.com/seldon-charts"
 
+SELDON_EXECUTOR_IMAGE: Mapping[str, str] = {
+    "registry": "docker.io",
+    "repository": "seldonio/seldon-core-executor",
+    "tag": "1.17.1",
+}
+"""The executor image the operator injects into every predictor pod: seldon-core v1.17.1,
+``helm-charts/seldon-core-operator/values.yaml`` ``executor.image`` (lines 51-55). The catalog installs the chart with
+these values, so the image the operator injects and the one the image cache holds come from this one mapping."""
+
+
+def executor_image(seldon_values: Mapping[str, Any]) -> str:
+    """The image the operator injects, from the chart's values: the chart passes
+    ``{{ .Values.executor.image.registry }}/{{ .Values.executor.image.repository }}:{{ .Values.executor.image.tag }}``
+    as ``EXECUTOR_CONTAINER_IMAGE_AND_VERSION`` (v1.17.1, ``templates/deployment_seldon-controller-manager.yaml``
+    lines 128-129), which ``operator/controllers/seldondeployment_engine.go`` (``ENV_EXECUTOR_IMAGE``) uses as is."""
+    given = seldon_values.get("executor", {}).get("image", {})
+    image = {**SELDON_EXECUTOR_IMAGE, **given}
+    return f"{image['registry']}/{image['repository']}:{image['tag']}"
+
+
 Feature = Literal["always", "elasticWorkload", "schedules", "spotGracefulEviction"]
 
 
@@ -90,7 +110,7 @@ CATALOG: dict[AddonName, CatalogEntry] = {
         needed_for=("always",),
         chart="seldon-core-operator",
         repo=SELDON_CHART_REPO,
-        values={"usageMetrics": {"enabled": False}},
+        values={"usageMetrics": {"enabled": False}, "executor": {"image": dict(SELDON_EXECUTOR_IMAGE)}},
     ),
     ELASTIC_WORKLOAD: CatalogEntry(
         kind="helm",

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, Valid
 from pydantic.alias_generators import to_camel
 
 from stackconfig import eci_specs
-from stackconfig.addons import CATALOG, AddonName, features, needed
+from stackconfig.addons import CATALOG, SELDON, AddonName, executor_image, features, needed
 from stackconfig.errors import NO_VALUE, allowed, nearest, rule_error
 from stackconfig.schedule import ScheduleError, fires, to_controller_zone, zone
 from stackconfig.types import (
@@ -77,6 +77,8 @@ RENAMED = {
         "replicas",
     ): "the HPA owns the replica count and starts it at minReplicas; a SeldonDeployment that sets replicas "
     "makes the Seldon operator (1.17.1) undo every scale-out, so the program never sets it",
+    ("ImageCacheConfig", "images"): "the cache now holds every image the predictor pod runs (its containers and the "
+    "executor the Seldon operator injects); list only images beyond those, in extraImages",
     ("ScheduleConfig", "minReplicas"): "it is now targetSize: at the scheduled time the CronHPA controller sets the "
     "HPA's minReplicas to it only when the HPA's current count is below it, and raises maxReplicas to it when it is "
     "above (kubernetes-cronhpa-controller, ScaleHPA); it is not a floor that holds until the next job",
@@ -211,9 +213,10 @@ class ScheduleConfig(_Model):
 
 
 class ImageCacheConfig(_Model):
-    """An ECI ImageCache holding the serving images, so a scale-out does not pull them from the registry."""
+    """An ECI ImageCache holding every image the predictor pod runs (its containers and the executor the Seldon
+    operator injects), so a scale-out does not pull them from the registry; ``extraImages`` adds more."""
 
-    images: list[Image] = Field(min_length=1, description="the container images to cache")
+    extra_images: list[Image] = Field([], description="images to cache besides the ones the predictor pod runs")
     size_gib: Whole = Field(40, ge=20, alias="sizeGiB")
     retention_days: Whole | None = Field(None, ge=1)
 
@@ -325,10 +328,14 @@ class ModelConfig(_Model):
         self._name_rules(context, add)
         if self.image_cache is not None:
             used = {self.proxy_image, self.serving_image}
-            for i, image in enumerate(self.image_cache.images):
-                if image not in used:
+            for i, image in enumerate(self.image_cache.extra_images):
+                if image in used or image in self.image_cache.extra_images[:i]:
                     add(
-                        (f"imageCache.images[{i}]", image, f"no container of this model uses it; used: {', '.join(sorted(used))}")
+                        (
+                            f"imageCache.extraImages[{i}]",
+                            image,
+                            "is cached already: list each image once, and no image the pod runs",
+                        )
                     )
         if problems:
             raise rule_error(problems)
@@ -627,6 +634,16 @@ class StackConfig(_Model):
     def installed_addons(self) -> tuple[AddonSettings, ...]:
         """Every catalog add-on with the overrides applied; the ones this stack does not need are disabled."""
         return self._addons
+
+    @property
+    def seldon_values(self) -> dict[str, Any]:
+        """The Helm values the Seldon operator is installed with (the catalog's, with the stack's overrides)."""
+        return next(a.values for a in self._addons if a.name == SELDON)
+
+    @property
+    def executor_image(self) -> str:
+        """The executor image the Seldon operator injects into every predictor pod (from its chart values)."""
+        return executor_image(self.seldon_values)
 
     @model_validator(mode="after")
     def _rules(self) -> StackConfig:
