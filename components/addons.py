@@ -27,9 +27,10 @@ class AddonSpec:
     namespace: str = "kube-system"
     """Namespace of a Helm release."""
     chart: str = ""
-    """Chart of a Helm release."""
+    """Chart of a Helm release: a name in ``repo``, or the URL of the chart's archive (then ``repo`` is empty; Helm
+    takes an absolute chart URL as is, so the version is the one the URL names, and ``version`` only records it)."""
     repo: str = ""
-    """Chart repository of a Helm release."""
+    """Chart repository of a Helm release; empty when ``chart`` is an archive URL."""
     values: Mapping[str, Any] = field(default_factory=dict)
     """Helm values, or the managed add-on's ``config``."""
     cleanup_cloud_resources: bool | None = None
@@ -75,6 +76,7 @@ class AckAddons(pulumi.ComponentResource):
                     opts=child,
                 )
             else:
+                archive = not addon.repo
                 self.resources[addon.name] = k8s.helm.v3.Release(
                     f"{name}-{addon.name}",
                     name=addon.name,
@@ -83,11 +85,11 @@ class AckAddons(pulumi.ComponentResource):
                     namespace=addon.namespace,
                     create_namespace=True,
                     atomic=True,
-                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=addon.repo),
+                    repository_opts=None if archive else k8s.helm.v3.RepositoryOptsArgs(repo=addon.repo),
                     values=dict(addon.values),
                     opts=pulumi.ResourceOptions.merge(
                         child,
-                        pulumi.ResourceOptions(replace_on_changes=["version"], delete_before_replace=True)
+                        pulumi.ResourceOptions(replace_on_changes=["chart", "version"], delete_before_replace=True)
                         if addon.reinstall_on_upgrade
                         else None,
                     ),

@@ -72,6 +72,87 @@ class CatalogEntry:
     """Managed add-ons only: what ``pulumi destroy`` does with the cloud resources the add-on created."""
     reinstall_on_upgrade: bool = False
     """A new version is installed by uninstalling the old one first (the add-on has no in-place upgrade)."""
+    chart_url: bool = False
+    """Install from the chart's archive, ``<repo><chart>-<version>.tgz``, instead of through the repository's index."""
+
+
+REGION = "{region}"
+"""Stands for the stack's region in catalog values (:func:`in_region`)."""
+
+METRICS_ADAPTER_VALUES: Mapping[str, Any] = {
+    "AlibabaCloudMetricsAdapter": {
+        "commonLabels": "",
+        "replicas": 1,
+        "resources": {
+            "metricsAdapterDeployment": {
+                "resources": {"limits": {"cpu": 0.5, "memory": "1Gi"}, "requests": {"cpu": "100m", "memory": "200Mi"}}
+            },
+            "configReloader": {
+                "resources": {"limits": {"cpu": "20m", "memory": "30Mi"}, "requests": {"cpu": "20m", "memory": "30Mi"}}
+            },
+        },
+        "listenPort": 443,
+        "costWeights": {"cpu": "1.0", "memory": "0.0"},
+        "image": {
+            "repository": f"registry-{REGION}-vpc.ack.aliyuncs.com/acs/alibaba-cloud-metrics-adapter-amd64",
+            "tag": "v0.2.7-f1ee5c3-aliyun",
+            "pullPolicy": "Always",
+        },
+        "nameOverride": "",
+        "fullnameOverride": "",
+        "service": {"type": "ClusterIP"},
+        "serviceAccountName": "ack-alibaba-cloud-metrics-adapter",
+        "annotations": {},
+        "nodeSelector": {},
+        "tolerations": [],
+        "env": [{"AccessKeyId": ""}, {"AccessKeySecret": ""}, {"Region": ""}],
+        "affinity": {},
+        "prometheus": {
+            "enabled": True,
+            "url": {},
+            "metricsRelistInterval": "1m",
+            "logLevel": 5,
+            "adapter": {
+                "rules": {
+                    "default": False,
+                    "custom": [
+                        {
+                            "seriesQuery": 'container_memory_working_set_bytes{namespace!="",pod!=""}',
+                            "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
+                            "name": {"matches": "^(.*)_bytes", "as": "${1}_bytes_per_second"},
+                            "metricsQuery": "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+                        },
+                        {
+                            "seriesQuery": 'container_cpu_usage_seconds_total{namespace!="",pod!=""}',
+                            "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
+                            "name": {"matches": "^(.*)_seconds_total", "as": "${1}_core_per_second"},
+                            "metricsQuery": "sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)",
+                        },
+                    ],
+                }
+            },
+        },
+    },
+    "ConfigReloader": {"image": {"repository": f"registry-vpc.{REGION}.aliyuncs.com/acs/configmap-reload", "tag": "v0.0.1"}},
+}
+"""The values Alibaba Cloud's ROS template sets for chart 1.3.3 (ROS documentation, ``ALIYUN::CS::ClusterApplication``,
+scenario 2, template ``ros-templates/resources/cs/cluster-application-case2.yml``: resource ``AckMetricsAdapter``, an
+``ALIYUN::CS::ClusterHelmApplication`` with ``ChartUrl`` ``.../charts-incubator/ack-alibaba-cloud-metrics-adapter-1.3.3.tgz``
+and these ``ChartValues``), word for word except the region: that template runs in cn-hangzhou and names
+``registry-cn-hangzhou-vpc.ack.aliyuncs.com`` and ``registry-vpc.cn-hangzhou.aliyuncs.com``; the stack's region takes
+its place (docs/not-verified.md). ACK's own page ("Scale pods based on Nginx Ingress metrics", step 1) installs the
+chart from Applications > Helm, not as a managed add-on, so a chart release is how ACK documents it."""
+
+
+def in_region(values: Any, region: str) -> Any:
+    """``values`` with :data:`REGION` replaced by ``region`` in every string."""
+    if isinstance(values, str):
+        return values.replace(REGION, region)
+    if isinstance(values, Mapping):
+        return {k: in_region(v, region) for k, v in values.items()}
+    if isinstance(values, list):
+        return [in_region(v, region) for v in values]
+    return values
 
 
 CATALOG: dict[AddonName, CatalogEntry] = {
@@ -129,12 +210,14 @@ CATALOG: dict[AddonName, CatalogEntry] = {
         namespace="kube-system",
         version="1.3.3",
         version_source=(
-            "chart 1.3.3 of ACK's charts-incubator catalog, as Alibaba Cloud's own ROS templates install it; ACK "
+            "chart 1.3.3 of ACK's charts-incubator catalog, as Alibaba Cloud's own ROS template installs it; ACK "
             "publishes no release notes for the chart and documents no in-place upgrade (uninstall, then install)"
         ),
         needed_for=("always",),
         chart="ack-alibaba-cloud-metrics-adapter",
         repo=ACK_CATALOG_REPO,
+        chart_url=True,
+        values=METRICS_ADAPTER_VALUES,
         reinstall_on_upgrade=True,
     ),
     CRONHPA: CatalogEntry(

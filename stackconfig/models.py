@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, Valid
 from pydantic.alias_generators import to_camel
 
 from stackconfig import eci_specs
-from stackconfig.addons import CATALOG, SELDON, AddonName, executor_image, features, needed
+from stackconfig.addons import CATALOG, SELDON, AddonName, executor_image, features, in_region, needed
 from stackconfig.errors import NO_VALUE, allowed, nearest, rule_error
 from stackconfig.schedule import ScheduleError, fires, to_controller_zone, zone
 from stackconfig.types import (
@@ -735,15 +735,18 @@ class StackConfig(_Model):
             kind = entry.kind
             if given.kind is not None and given.kind != entry.kind:
                 add((f"{key}.kind", given.kind, f"{name} is installed as {entry.kind} (stackconfig/addons.py)"))
-            values = _merged(dict(entry.values), given.values or {})
+            values = _merged(in_region(dict(entry.values), self.region), given.values or {})
+            chart, repo = given.chart or entry.chart or name, given.repo or entry.repo or ""
+            if entry.chart_url and version is not None:
+                chart, repo = f"{repo}{chart}-{version}.tgz", ""
             result.append(
                 AddonSettings(
                     name=name,
                     enabled=enabled,
                     kind=kind,
                     version=version,
-                    chart=given.chart or entry.chart or name,
-                    repo=given.repo or entry.repo or "",
+                    chart=chart,
+                    repo=repo,
                     namespace=given.namespace or entry.namespace,
                     values=values,
                     cleanup_cloud_resources=entry.cleanup_cloud_resources if kind == "managed" else None,

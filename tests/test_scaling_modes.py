@@ -297,3 +297,20 @@ def test_a_move_across_midnight_in_a_fixed_month_is_refused() -> None:
 )
 def test_a_schedule_fires_only_if_some_date_matches(cron: str, expected: bool) -> None:
     assert fires(" ".join(normalise(cron))) is expected
+
+
+def test_image_cache_follows_the_executor_image_the_operator_is_installed_with() -> None:
+    """The operator injects ``<registry>/<repository>:<tag>`` of its chart's ``executor.image`` (seldon-core v1.17.1,
+    ``templates/deployment_seldon-controller-manager.yaml`` line 129): a mirror set in the add-on's values is what the
+    cache must hold, and every container image of the rendered SeldonDeployment is there too."""
+    mirror = {"registry": "registry.cn-hangzhou.aliyuncs.com", "repository": "mirror/seldon-core-executor"}
+    config, secret_keys = edit(
+        "staging", lambda c: c.update({f"{P}:addons": {"seldon-core": {"values": {"executor": {"image": mirror}}}}})
+    )
+    run = run_config(config, secret_keys, "staging")
+    release = next(r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "seldon-core")
+    assert release.inputs["values"]["executor"]["image"] == {**mirror, "tag": "1.17.1"}
+    pod = run.one(SDEP).inputs["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
+    images = run.one(IMAGE_CACHE).inputs["spec"]["images"]
+    assert {c["image"] for c in pod["containers"]} <= set(images)
+    assert images[-1] == "registry.cn-hangzhou.aliyuncs.com/mirror/seldon-core-executor:1.17.1"
