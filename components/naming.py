@@ -49,11 +49,29 @@ ECI_RAM_ROLE = "k8s.aliyun.com/eci-ram-role-name"
 """ECI, 'Attach a RAM role to an ECI pod': the RAM role ECI attaches to the pod's instance."""
 
 
+SELDON_SVC_NAME_ANNOTATION = "seldon.io/svc-name"
+"""A predictor annotation that replaces the predictor Service's name (seldon-core v1.17.1,
+``seldondeployment_types.go`` ``GetPredictorKey`` lines 157-163). This program never writes predictor annotations and
+the config has no key for them, so the Service always has the generated name; a test holds the rendered
+SeldonDeployment to that."""
+
+
 def _seldon_limit(name: str) -> str:
     """Seldon hashes a name longer than a DNS label: ``seldon-<md5 hex>``."""
     if len(name) > MAX_NAME:
         return "seldon-" + hashlib.md5(name.encode()).hexdigest()
     return name
+
+
+def _deployment_limit(name: str, sdep: str, name_as_prefix: bool) -> str:
+    """``GetDeploymentName`` past 63 characters (v1.17.1 lines 135-142): with the operator's
+    ``DEPLOYMENT_NAME_AS_PREFIX=true`` (chart value ``manager.deploymentNameAsPrefix``) ``<sdep>-<md5>`` when that fits,
+    else ``seldon-<md5>``."""
+    if len(name) > MAX_NAME and name_as_prefix:
+        prefixed = f"{sdep}-{hashlib.md5(name.encode()).hexdigest()}"
+        if len(prefixed) <= MAX_NAME:
+            return prefixed
+    return _seldon_limit(name)
 
 
 @dataclass(frozen=True)
@@ -66,10 +84,15 @@ class SeldonNames:
     grpc_port: int = SELDON_GRPC_PORT
 
 
-def seldon_names(sdep: str, predictor: str, containers: Sequence[str], component_index: int = 0) -> SeldonNames:
-    """Deployment ``<sdep>-<predictor>-<index>-<containers joined by ->`` and Service ``<sdep>-<predictor>``."""
+def seldon_names(
+    sdep: str, predictor: str, containers: Sequence[str], component_index: int = 0, name_as_prefix: bool = False
+) -> SeldonNames:
+    """Deployment ``<sdep>-<predictor>-<index>-<containers joined by ->`` and Service ``<sdep>-<predictor>``;
+    ``name_as_prefix``: the operator runs with ``DEPLOYMENT_NAME_AS_PREFIX=true``."""
     deployment = "-".join([sdep, predictor, str(component_index), *containers])
-    return SeldonNames(deployment=_seldon_limit(deployment), service=_seldon_limit(f"{sdep}-{predictor}"))
+    return SeldonNames(
+        deployment=_deployment_limit(deployment, sdep, name_as_prefix), service=_seldon_limit(f"{sdep}-{predictor}")
+    )
 
 
 def pod_images(proxy_image: str, serving_image: str, executor_image: str) -> tuple[str, ...]:
@@ -117,9 +140,10 @@ class ModelNames:
     """The ImageCache (cluster-scoped)."""
 
 
-def model_names(namespace: str, sdep: str, predictor: str) -> ModelNames:
-    """The names of one model's objects, from its namespace, SeldonDeployment and predictor."""
-    seldon = seldon_names(sdep, predictor, CONTAINERS)
+def model_names(namespace: str, sdep: str, predictor: str, name_as_prefix: bool = False) -> ModelNames:
+    """The names of one model's objects, from its namespace, SeldonDeployment and predictor, and whether the operator
+    runs with ``DEPLOYMENT_NAME_AS_PREFIX=true``."""
+    seldon = seldon_names(sdep, predictor, CONTAINERS, name_as_prefix=name_as_prefix)
     return ModelNames(
         sdep=sdep,
         predictor_deployment=seldon.deployment,

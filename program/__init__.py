@@ -93,7 +93,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
             model.name,
             {
                 "namespace": namespace.name,
-                "names": model_names(config.namespace, model.sdep_name, model.predictor_name),
+                "names": model_names(config.namespace, model.sdep_name, model.predictor_name, config.deployment_name_as_prefix),
                 "model_name": model.name,
                 "model_version": model.version,
                 "predictor_name": model.predictor_name,

@@ -37,6 +37,16 @@ SELDON_EXECUTOR_IMAGE: Mapping[str, str] = {
 these values, so the image the operator injects and the one the image cache holds come from this one mapping."""
 
 
+def deployment_name_as_prefix(seldon_values: Mapping[str, Any]) -> bool:
+    """Whether the operator names long Deployments ``<sdep>-<md5>``: the chart passes
+    ``'{{ .Values.manager.deploymentNameAsPrefix }}'`` as ``DEPLOYMENT_NAME_AS_PREFIX`` (v1.17.1,
+    ``templates/deployment_seldon-controller-manager.yaml`` lines 158-159; default false, ``values.yaml`` line 95) and
+    the operator compares it with ``"true"`` (``seldondeployment_types.go`` line 136): a YAML true renders as ``true``,
+    a string only when it is exactly ``true``."""
+    value = seldon_values.get("manager", {}).get("deploymentNameAsPrefix", False)
+    return value is True or value == "true"
+
+
 def executor_image(seldon_values: Mapping[str, Any]) -> str:
     """The image the operator injects, from the chart's values: the chart passes
     ``{{ .Values.executor.image.registry }}/{{ .Values.executor.image.repository }}:{{ .Values.executor.image.tag }}``

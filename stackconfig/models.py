@@ -19,7 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, Valid
 from pydantic.alias_generators import to_camel
 
 from stackconfig import eci_specs
-from stackconfig.addons import CATALOG, SELDON, AddonName, executor_image, features, in_region, needed
+from stackconfig.addons import (
+    CATALOG,
+    SELDON,
+    AddonName,
+    deployment_name_as_prefix,
+    executor_image,
+    features,
+    in_region,
+    needed,
+)
 from stackconfig.errors import NO_VALUE, allowed, nearest, rule_error
 from stackconfig.schedule import ScheduleError, fires, to_controller_zone, zone
 from stackconfig.types import (
@@ -639,6 +648,11 @@ class StackConfig(_Model):
     def seldon_values(self) -> dict[str, Any]:
         """The Helm values the Seldon operator is installed with (the catalog's, with the stack's overrides)."""
         return next(a.values for a in self._addons if a.name == SELDON)
+
+    @property
+    def deployment_name_as_prefix(self) -> bool:
+        """Whether the Seldon operator runs with ``DEPLOYMENT_NAME_AS_PREFIX=true`` (from its chart values)."""
+        return deployment_name_as_prefix(self.seldon_values)
 
     @property
     def executor_image(self) -> str:
