@@ -95,6 +95,7 @@ EXPECTED_LEVELS = {
     "hpa-max-within-elastic-capacity": "mandatory",
     "inference-wiring": "mandatory",
     "prod-hardening": "mandatory",
+    "oss-volume-auth-where-mounted": "mandatory",
     "ingress-tls": "advisory",
     "hpa-behavior": "advisory",
     "spot-price-limit": "advisory",
@@ -294,7 +295,12 @@ def test_pack_has_every_policy_once_with_its_level() -> None:
     levels = {p.name: p.enforcement_level.value if p.enforcement_level else None for p in POLICIES}
     assert len(levels) == len(POLICIES)
     assert levels == EXPECTED_LEVELS
-    assert {p.name for p in STACK_POLICIES} == {"hpa-max-within-elastic-capacity", "inference-wiring", "prod-hardening"}
+    assert {p.name for p in STACK_POLICIES} == {
+        "hpa-max-within-elastic-capacity",
+        "inference-wiring",
+        "prod-hardening",
+        "oss-volume-auth-where-mounted",
+    }
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
