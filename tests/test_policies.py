@@ -634,6 +634,8 @@ def test_inference_wiring_seldon_overrides() -> None:
 def test_pack_copy_of_seldon_naming_agrees_with_the_program(sdep_name: str, predictor: str, containers: list[str]) -> None:
     program = seldon_names(sdep_name, predictor, containers)
     assert seldon.deployment_name(sdep_name, predictor, 0, containers) == program.deployment
+    prefixed = seldon_names(sdep_name, predictor, containers, name_as_prefix=True).deployment
+    assert seldon.deployment_name(sdep_name, predictor, 0, containers, name_as_prefix=True) == prefixed
     assert seldon.service_name(sdep_name, predictor) == program.service
     assert program.http_port == seldon.HTTP_PORT
 

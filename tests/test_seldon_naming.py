@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from components.naming import SELDON_SVC_NAME_ANNOTATION, seldon_names
+from policies.eci_policies import STACK_POLICIES
+from policies.eci_policies.wiring import inference_wiring
 from stackconfig import PROJECT, ConfigError
 from tests.conftest import run_config, stack_config, validated
+from tests.policy_helpers import check_stack, registered_resource
 
 P = PROJECT
 SDEP = "kubernetes:machinelearning.seldon.io/v1:SeldonDeployment"
@@ -82,3 +85,16 @@ def test_the_config_has_no_key_for_predictor_annotations() -> None:
     with pytest.raises(ConfigError) as caught:
         validated(config, secret_keys)
     assert any(p.startswith(f"{P}:models[0].annotations is not a known key") for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("prefix", [True, False])
+def test_the_policy_pack_follows_the_chart_value_too(prefix: bool) -> None:
+    """The pack reads ``manager.deploymentNameAsPrefix`` from the seldon-core-operator release in the stack, so the
+    renamed Deployment is not reported as a broken reference (and the default one still is not either)."""
+    run = run_config(*long_stack(prefix), stack="prod")
+    resources = [registered_resource(r) for r in run.resources]
+    assert [m for policy in STACK_POLICIES for m, _ in check_stack(policy, resources)] == []
+    release = next(r for r in resources if r.resource_type == "kubernetes:helm.sh/v3:Release" and r.name == "addons-seldon-core")
+    release.props["values"]["manager"] = {"deploymentNameAsPrefix": not prefix}
+    found = [m for m, _ in check_stack(inference_wiring, resources)]
+    assert found and all("fashion-mnist-ew" in m for m in found)

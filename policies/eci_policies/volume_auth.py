@@ -20,7 +20,7 @@ from .elastic import is_elastic_workload, units
 from .framework import MANDATORY, PackStackPolicy, Res
 from .kubernetes import is_kind, name_of, namespace_of
 from .values import NotKnown, could_not_check, dig, entries, mapping, text, whole
-from .wiring import predictors
+from .wiring import predictors, seldon_name_as_prefix
 
 OSS_DRIVER = "ossplugin.csi.alibabacloud.com"
 VIRTUAL_NODE_SELECTOR = ("type", "virtual-kubelet")
@@ -92,13 +92,14 @@ def _collect(resources: list[Res]) -> tuple[dict[str, str | None], list[Pods]]:
             volume = text(dig(res.props, "spec", "volumeName"))
             if volume:
                 claims[(namespace_of(res.props), name)] = volume
+    prefix = seldon_name_as_prefix(resources)
     for res in resources:
         if not is_kind(res.type, "SeldonDeployment"):
             continue
         specs = [
             mapping(c) for p in entries(dig(res.props, "spec", "predictors")) for c in entries(mapping(p).get("componentSpecs"))
         ]
-        for predictor, spec in zip(predictors(res), specs, strict=False):
+        for predictor, spec in zip(predictors(res, prefix), specs, strict=False):
             labels = {str(k): text(v) or "" for k, v in mapping(dig(spec, "metadata", "labels")).items()}
             found = Pods(predictor.namespace, predictor.deployment, labels)
             for volume in entries(dig(spec, "spec", "volumes")):
