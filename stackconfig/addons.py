@@ -147,7 +147,7 @@ METRICS_ADAPTER_VALUES: Mapping[str, Any] = {
 }
 """The values Alibaba Cloud's ROS template sets for chart 1.3.3 (ROS documentation, ``ALIYUN::CS::ClusterApplication``,
 scenario 2, template ``ros-templates/resources/cs/cluster-application-case2.yml``: resource ``AckMetricsAdapter``, an
-``ALIYUN::CS::ClusterHelmApplication`` with ``ChartUrl`` ``.../charts-incubator/ack-alibaba-cloud-metrics-adapter-1.3.3.tgz``
+``ALIYUN::CS::ClusterHelmApplication`` with ``ChartUrl`` ``ACK_CATALOG_REPO`` + ``ack-alibaba-cloud-metrics-adapter-1.3.3.tgz``
 and these ``ChartValues``), word for word except the region: that template runs in cn-hangzhou and names
 ``registry-cn-hangzhou-vpc.ack.aliyuncs.com`` and ``registry-vpc.cn-hangzhou.aliyuncs.com``; the stack's region takes
 its place (docs/not-verified.md). ACK's own page ("Scale pods based on Nginx Ingress metrics", step 1) installs the
