@@ -46,7 +46,8 @@ ECI_SPOT_DURATION = "k8s.aliyun.com/eci-spot-duration"
 ECI_SPOT_RELEASE_STRATEGY = "k8s.aliyun.com/eci-spot-release-strategy"
 ECI_AUTO_IMAGE_CACHE = "k8s.aliyun.com/eci-auto-imc"
 ECI_RAM_ROLE = "k8s.aliyun.com/eci-ram-role-name"
-"""ECI, 'Attach a RAM role to an ECI pod': the RAM role ECI attaches to the pod's instance."""
+"""The RAM role of the pod's ECI instance: "the RAM role that ECI assumes to access other Alibaba Cloud services"
+(ECI, "ECI Pod Annotation", instance annotations; "Attach a RAM role to an ECI pod")."""
 
 
 SELDON_SVC_NAME_ANNOTATION = "seldon.io/svc-name"
