@@ -752,7 +752,7 @@ class StackConfig(_Model):
             values = _merged(in_region(dict(entry.values), self.region), given.values or {})
             chart, repo = given.chart or entry.chart or name, given.repo or entry.repo or ""
             if entry.chart_url and version is not None:
-                chart, repo = f"{repo}{chart}-{version}.tgz", ""
+                chart, repo = f"{repo.rstrip('/')}/{chart}-{version}.tgz", ""
             result.append(
                 AddonSettings(
                     name=name,

@@ -102,3 +102,11 @@ def test_the_region_and_a_pinned_version_follow_the_stack() -> None:
     assert image == "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/alibaba-cloud-metrics-adapter-amd64"
     reloader = inputs["values"]["ConfigReloader"]["image"]["repository"]
     assert reloader == "registry-vpc.cn-hangzhou.aliyuncs.com/acs/configmap-reload"
+
+
+def test_a_repository_override_keeps_the_archive_form() -> None:
+    config, secret_keys = stack_config("prod")
+    config[f"{P}:addons"] = {"ack-alibaba-cloud-metrics-adapter": {"repo": "https://mirror.example.com/charts"}}
+    inputs = adapter(run_config(config, secret_keys, "prod")).inputs
+    assert inputs["chart"] == "https://mirror.example.com/charts/ack-alibaba-cloud-metrics-adapter-1.3.3.tgz"
+    assert "repositoryOpts" not in inputs
