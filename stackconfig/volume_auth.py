@@ -7,7 +7,8 @@ Who mounts the model's OSS volume depends on where the pod runs, and each mounte
   (Container Service for Kubernetes user guide), Step 1 offers RRSA (``authType: rrsa`` and ``roleName``; cluster 1.26
   or later, csi-plugin v1.30.4 or later) and an AccessKey pair in a Secret. The driver parses both
   (alibaba-cloud-csi-driver v1.34.1, ``pkg/oss/utils.go`` ``parseOptions``: ``authtype`` line 105, ``rolename`` /
-  ``ramrole`` line 107, ``nodePublishSecretRef`` keys ``akId`` / ``akSecret``).
+  ``ramrole`` line 107, ``nodePublishSecretRef`` keys ``akId`` / ``akSecret``; the same cases at v1.37.1, lines
+  186-188).
 - On an ECI virtual node ECI itself mounts it; the CSI node plugin does not run there. ECI, "挂载OSS" (Mount an OSS
   bucket, https://help.aliyun.com/zh/eci/user-guide/mount-an-oss-bucket), step 2 "选择授权方式" offers exactly two
   mechanisms: a RAM role (trusted entity: Alibaba Cloud service, trusted service: ECS) or, "不推荐" (not recommended),
