@@ -27,9 +27,10 @@ class AddonSpec:
     namespace: str = "kube-system"
     """Namespace of a Helm release."""
     chart: str = ""
-    """Chart of a Helm release."""
+    """Chart of a Helm release: a name in ``repo``, or the URL of the chart's archive (then ``repo`` is empty; Helm
+    takes an absolute chart URL as is, so the version is the one the URL names, and ``version`` only records it)."""
     repo: str = ""
-    """Chart repository of a Helm release."""
+    """Chart repository of a Helm release; empty when ``chart`` is an archive URL."""
     values: Mapping[str, Any] = field(default_factory=dict)
     """Helm values, or the managed add-on's ``config``."""
     cleanup_cloud_resources: bool | None = None
@@ -48,7 +49,7 @@ def _release_options(child: pulumi.ResourceOptions, addon: AddonSpec, after: lis
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after))
     if addon.reinstall_on_upgrade:
         opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(replace_on_changes=["version"], delete_before_replace=True)
+            opts, pulumi.ResourceOptions(replace_on_changes=["chart", "version"], delete_before_replace=True)
         )
     return opts
 
@@ -89,6 +90,7 @@ class AckAddons(pulumi.ComponentResource):
                     opts=child,
                 )
             else:
+                archive = not addon.repo
                 self.resources[addon.name] = k8s.helm.v3.Release(
                     f"{name}-{addon.name}",
                     name=addon.name,
@@ -97,8 +99,7 @@ class AckAddons(pulumi.ComponentResource):
                     namespace=addon.namespace,
                     create_namespace=True,
                     atomic=True,
-                    # An OCI chart (``oci://...``) is named in full and has no repository.
-                    repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=addon.repo) if addon.repo else None,
+                    repository_opts=None if archive else k8s.helm.v3.RepositoryOptsArgs(repo=addon.repo),
                     values=dict(addon.values),
                     opts=_release_options(child, addon, self.needed_by(*addon.after)),
                 )

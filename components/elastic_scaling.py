@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.naming import (
     ECI_AUTO_IMAGE_CACHE,
+    ECI_RAM_ROLE,
     ECI_SPOT_DURATION,
     ECI_SPOT_PRICE_LIMIT,
     ECI_SPOT_RELEASE_STRATEGY,
@@ -67,6 +68,9 @@ class PodPolicy:
     """On SpotToBeReleased, ECI evicts the pod through the Eviction API (PDB and grace period apply)."""
     image_cache: bool = False
     """Let ECI match the model's ImageCache when it creates the pod."""
+    ram_role_name: str | None = None
+    """RAM role ECI attaches to the instance (``k8s.aliyun.com/eci-ram-role-name``), so that it can mount the model
+    volume with the role the PV names in ``ramRole`` (stackconfig/volume_auth.py)."""
 
 
 def pod_annotations(unit: UnitSpec, policy: PodPolicy) -> dict[str, str]:
@@ -83,6 +87,8 @@ def pod_annotations(unit: UnitSpec, policy: PodPolicy) -> dict[str, str]:
             annotations[ECI_SPOT_RELEASE_STRATEGY] = "api-evict"
     if policy.image_cache:
         annotations[ECI_AUTO_IMAGE_CACHE] = "true"
+    if policy.ram_role_name is not None:
+        annotations[ECI_RAM_ROLE] = policy.ram_role_name
     return annotations
 
 

@@ -16,7 +16,7 @@ from components.kserve_server import KServeServer
 from components.model_server import ModelServer, ServerSettings
 from components.model_store import ModelStore
 from components.model_volume import AccessKeyCredentials, ModelVolume
-from components.naming import KSERVE_PREDICTION_PATH, PREDICTION_PATH, ModelNames
+from components.naming import KSERVE_PREDICTION_PATH, PREDICTION_PATH, ModelNames, pod_images
 from components.qps_autoscaler import QpsAutoscaler, ScaleTarget
 from components.resource_policy import ResourcePolicyScaling
 from components.scheduled_scaling import CronJob, ScheduledScaling
@@ -25,8 +25,8 @@ from components.scheduled_scaling import CronJob, ScheduledScaling
 class ImageCacheSettings(TypedDict):
     """The model's ECI ImageCache."""
 
-    images: Sequence[str]
-    """Images to cache (each used by a container of the model)."""
+    extra_images: Sequence[str]
+    """Images to cache besides the ones the predictor pod runs (those are always cached)."""
     size_gib: int
     """Size of the cache disk in GiB."""
     retention_days: int | None
@@ -93,13 +93,17 @@ class InferenceServiceArgs(TypedDict):
     volume_size: str
     """Capacity written on the PV and PVC."""
     rrsa_role_name: str | None
-    """RAM role for the volume (RRSA), or None to use ``access_key``."""
+    """RAM role for the volume (RRSA), or None."""
+    ram_role_name: str | None
+    """RAM role of the ECI instances for the volume, or None."""
     access_key: AccessKeyCredentials | None
     """AccessKey pair for the volume's Secret when RRSA is not used."""
     server_kind: Literal["seldon", "kserve"]
     """Which server serves the model: a SeldonDeployment, or a KServe InferenceService."""
     server: ServerSettings
     """Images, resources, grace period and probe timing of the server (the proxy's only with Seldon)."""
+    executor_image: str
+    """The executor image the Seldon operator injects into every predictor pod (from its chart values)."""
     host: str
     """Ingress host."""
     tls_secret: str | None
@@ -210,6 +214,7 @@ class InferenceService(pulumi.ComponentResource):
                 "endpoint": args["oss_endpoint"],
                 "size": args["volume_size"],
                 "rrsa_role_name": args["rrsa_role_name"],
+                "ram_role_name": args["ram_role_name"],
                 "access_key": args["access_key"],
             },
             child,
@@ -246,7 +251,7 @@ class InferenceService(pulumi.ComponentResource):
                 f"{name}-image-cache",
                 {
                     "cache_name": names.image_cache,
-                    "images": cache["images"],
+                    "images": list(dict.fromkeys([*self.pod_images(args), *cache["extra_images"]])),
                     "size_gib": cache["size_gib"],
                     "retention_days": cache["retention_days"],
                     "depends_on": depends["image_cache"],
@@ -382,6 +387,16 @@ class InferenceService(pulumi.ComponentResource):
             },
             child,
         )
+
+    @staticmethod
+    def pod_images(args: InferenceServiceArgs) -> tuple[str, ...]:
+        """Every image the predictor pod runs: with Seldon, the server's two images as the ModelServer gets them and
+        the executor; with KServe, TF Serving alone (``components/kserve_server.py``: KServe v0.20.0 adds no
+        container to a custom predictor without a logger, batcher or storage URI)."""
+        server = args["server"]
+        if args["server_kind"] == "kserve":
+            return (server["serving_image"],)
+        return pod_images(server["proxy_image"], server["serving_image"], args["executor_image"])
 
     def outputs(self) -> dict[str, pulumi.Output[str]]:
         """The stack outputs of this model."""

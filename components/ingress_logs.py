@@ -6,6 +6,13 @@ ending 10 s ago, per ``proxy_upstream_name``). ACK documents the collection as a
 (``log.alibabacloud.com/v1alpha1``) named ``k8s-nginx-ingress`` in ``kube-system``, handled by the logtail-ds add-on's
 alibaba-log-controller (ACK, "Troubleshoot NGINX Ingress issues", the ``k8s-nginx-ingress.yaml`` it has you apply).
 A cluster created with log collection already has that object; this component creates it for one that does not.
+
+SLS now recommends ``ClusterAliyunPipelineConfig`` (``telemetry.alibabacloud.com/v1alpha1``) over ``AliyunLogConfig``
+(SLS, "[Recommended] Use AliyunPipelineConfig to manage collection configurations"; "AliyunPipelineConfig parameters":
+the loongcollector-operator syncs it). This component stays on ``AliyunLogConfig`` on purpose: it is what ACK's page
+above applies and what the logtail-ds add-on serves (SLS, "Use AliyunLogConfig to manage a Logtail configuration",
+2024-09-18: "the Logtail components installed in an ACK cluster do not support AliyunPipelineConfig"), and no schema of
+the new CRD is vendored in ``schemas/``. Switching needs a cluster on loongcollector; see docs/not-verified.md.
 """
 
 from __future__ import annotations

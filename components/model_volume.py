@@ -10,6 +10,9 @@ import pulumi_kubernetes as k8s
 from components.naming import MANAGED_BY
 
 OSS_CSI_DRIVER = "ossplugin.csi.alibabacloud.com"
+RAM_ROLE_ATTRIBUTE = "ramRole"
+"""The PV attribute naming the RAM role of the ECI instance (alibaba-cloud-csi-driver v1.34.1 ``pkg/oss/utils.go``
+line 107 reads ``ramrole`` as the role name; stackconfig/volume_auth.py)."""
 
 
 class AccessKeyCredentials(TypedDict):
@@ -39,16 +42,20 @@ class ModelVolumeArgs(TypedDict):
     size: str
     """Capacity written on the PV and PVC (OSS does not enforce it; it only binds the two)."""
     rrsa_role_name: str | None
-    """RAM role for RRSA; when set, no credentials reach the cluster at all."""
+    """RAM role for RRSA (pods on ECS nodes, where the CSI node plugin mounts); no credentials reach the cluster."""
+    ram_role_name: str | None
+    """RAM role attached to the ECI instances (pods on the virtual node, where ECI mounts), named in ``ramRole``;
+    no credentials reach the cluster."""
     access_key: AccessKeyCredentials | None
-    """AccessKey pair for a Kubernetes Secret, used when ``rrsa_role_name`` is not set."""
+    """AccessKey pair for a Kubernetes Secret, used when neither role is set."""
 
 
 class ModelVolume(pulumi.ComponentResource):
     """PV (reclaim policy Retain, ReadOnlyMany) and a PVC bound to exactly that PV.
 
-    Credentials never go into ``volumeAttributes``: with RRSA the driver assumes a RAM role; otherwise the
-    key pair is a Secret referenced through ``nodePublishSecretRef``.
+    Credentials never go into ``volumeAttributes``: with RRSA the CSI driver assumes a RAM role, with ``ramRole`` ECI
+    uses the role attached to its instance; otherwise the key pair is a Secret referenced through
+    ``nodePublishSecretRef``. Which of these works where is the config layer's rule (``stackconfig/volume_auth.py``).
     """
 
     volume_name: pulumi.Output[str]
@@ -69,9 +76,11 @@ class ModelVolume(pulumi.ComponentResource):
         secret_ref: k8s.core.v1.SecretReferenceArgs | None = None
         if args["rrsa_role_name"] is not None:
             attributes.update({"authType": "rrsa", "roleName": args["rrsa_role_name"]})
+        elif args["ram_role_name"] is not None:
+            attributes[RAM_ROLE_ATTRIBUTE] = args["ram_role_name"]
         else:
             keys = args["access_key"]
-            assert keys is not None, "ModelVolume needs rrsa_role_name or access_key"
+            assert keys is not None, "ModelVolume needs rrsa_role_name, ram_role_name or access_key"
             secret = k8s.core.v1.Secret(
                 f"{name}-credentials",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=args["secret_name"], namespace=args["namespace"], labels=labels),

@@ -62,6 +62,16 @@ ECI_SPOT_PRICE_LIMIT = "k8s.aliyun.com/eci-spot-price-limit"
 ECI_SPOT_DURATION = "k8s.aliyun.com/eci-spot-duration"
 ECI_SPOT_RELEASE_STRATEGY = "k8s.aliyun.com/eci-spot-release-strategy"
 ECI_AUTO_IMAGE_CACHE = "k8s.aliyun.com/eci-auto-imc"
+ECI_RAM_ROLE = "k8s.aliyun.com/eci-ram-role-name"
+"""The RAM role of the pod's ECI instance: "the RAM role that ECI assumes to access other Alibaba Cloud services"
+(ECI, "ECI Pod Annotation", instance annotations; "Attach a RAM role to an ECI pod")."""
+
+
+SELDON_SVC_NAME_ANNOTATION = "seldon.io/svc-name"
+"""A predictor annotation that replaces the predictor Service's name (seldon-core v1.17.1,
+``seldondeployment_types.go`` ``GetPredictorKey`` lines 157-163). This program never writes predictor annotations and
+the config has no key for them, so the Service always has the generated name; a test holds the rendered
+SeldonDeployment to that."""
 
 
 def _seldon_limit(name: str) -> str:
@@ -69,6 +79,17 @@ def _seldon_limit(name: str) -> str:
     if len(name) > MAX_NAME:
         return "seldon-" + hashlib.md5(name.encode()).hexdigest()
     return name
+
+
+def _deployment_limit(name: str, sdep: str, name_as_prefix: bool) -> str:
+    """``GetDeploymentName`` past 63 characters (v1.17.1 lines 135-142): with the operator's
+    ``DEPLOYMENT_NAME_AS_PREFIX=true`` (chart value ``manager.deploymentNameAsPrefix``) ``<sdep>-<md5>`` when that fits,
+    else ``seldon-<md5>``."""
+    if len(name) > MAX_NAME and name_as_prefix:
+        prefixed = f"{sdep}-{hashlib.md5(name.encode()).hexdigest()}"
+        if len(prefixed) <= MAX_NAME:
+            return prefixed
+    return _seldon_limit(name)
 
 
 @dataclass(frozen=True)
@@ -81,10 +102,21 @@ class SeldonNames:
     grpc_port: int = SELDON_GRPC_PORT
 
 
-def seldon_names(sdep: str, predictor: str, containers: Sequence[str], component_index: int = 0) -> SeldonNames:
-    """Deployment ``<sdep>-<predictor>-<index>-<containers joined by ->`` and Service ``<sdep>-<predictor>``."""
+def seldon_names(
+    sdep: str, predictor: str, containers: Sequence[str], component_index: int = 0, name_as_prefix: bool = False
+) -> SeldonNames:
+    """Deployment ``<sdep>-<predictor>-<index>-<containers joined by ->`` and Service ``<sdep>-<predictor>``;
+    ``name_as_prefix``: the operator runs with ``DEPLOYMENT_NAME_AS_PREFIX=true``."""
     deployment = "-".join([sdep, predictor, str(component_index), *containers])
-    return SeldonNames(deployment=_seldon_limit(deployment), service=_seldon_limit(f"{sdep}-{predictor}"))
+    return SeldonNames(
+        deployment=_deployment_limit(deployment, sdep, name_as_prefix), service=_seldon_limit(f"{sdep}-{predictor}")
+    )
+
+
+def pod_images(proxy_image: str, serving_image: str, executor_image: str) -> tuple[str, ...]:
+    """Every image a predictor pod runs: the two containers this program writes (the images the ModelServer is given)
+    and the executor the operator adds to the pod (``seldon-container-engine``; stackconfig.addons.executor_image)."""
+    return (proxy_image, serving_image, executor_image)
 
 
 def sls_route(namespace: str, service: str, port: int) -> str:
@@ -127,9 +159,10 @@ class ModelNames:
     """The ImageCache (cluster-scoped)."""
 
 
-def model_names(namespace: str, sdep: str, predictor: str) -> ModelNames:
-    """The names of one model's objects, from its namespace, SeldonDeployment and predictor."""
-    seldon = seldon_names(sdep, predictor, CONTAINERS)
+def model_names(namespace: str, sdep: str, predictor: str, name_as_prefix: bool = False) -> ModelNames:
+    """The names of one model's objects, from its namespace, SeldonDeployment and predictor, and whether the operator
+    runs with ``DEPLOYMENT_NAME_AS_PREFIX=true``."""
+    seldon = seldon_names(sdep, predictor, CONTAINERS, name_as_prefix=name_as_prefix)
     return _names(namespace, sdep, seldon.deployment, seldon.service)
 
 

@@ -96,7 +96,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
             model.name,
             {
                 "namespace": namespace.name,
-                "names": _names(config.namespace, model),
+                "names": _names(config, model),
                 "model_name": model.name,
                 "model_version": model.version,
                 "predictor_name": model.predictor_name,
@@ -107,6 +107,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                 "oss_endpoint": config.endpoint,
                 "volume_size": model.volume_size,
                 "rrsa_role_name": config.rrsa_role_name if config.volume_auth == "rrsa" else None,
+                "ram_role_name": config.ram_role_name if config.volume_auth == "ramRole" else None,
                 "access_key": access_key,
                 "server_kind": model.server,
                 "server": {
@@ -121,6 +122,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                     "pre_stop_seconds": model.pre_stop_seconds,
                     "model_load_timeout_seconds": model.model_load_timeout_seconds,
                 },
+                "executor_image": config.executor_image,
                 "host": model.host or ack_test_domain(model.server_name, config.cluster_id, config.region),
                 "tls_secret": model.tls_secret,
                 "ingress_class": config.ingress_class,
@@ -132,6 +134,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                     spot_protection_hours=model.spot_protection_hours,
                     spot_graceful_eviction=model.spot_graceful_eviction,
                     image_cache=model.image_cache is not None,
+                    ram_role_name=config.ram_role_name if config.volume_auth == "ramRole" else None,
                 ),
                 "source_min": model.source_min,
                 "source_max": model.source_max,
@@ -150,7 +153,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                 "image_cache": None
                 if model.image_cache is None
                 else {
-                    "images": model.image_cache.images,
+                    "extra_images": model.image_cache.extra_images,
                     "size_gib": model.image_cache.size_gib,
                     "retention_days": model.image_cache.retention_days,
                 },
@@ -167,10 +170,10 @@ SERVER_ADDONS = {"seldon": (SELDON,), "kserve": (KSERVE_CRD, KSERVE)}
 """The add-ons a model's server objects wait for."""
 
 
-def _names(namespace: str, model: ModelConfig) -> ModelNames:
+def _names(config: StackConfig, model: ModelConfig) -> ModelNames:
     if model.server == "kserve":
-        return kserve_model_names(namespace, model.server_name)
-    return model_names(namespace, model.sdep_name, model.predictor_name)
+        return kserve_model_names(config.namespace, model.server_name)
+    return model_names(config.namespace, model.sdep_name, model.predictor_name, config.deployment_name_as_prefix)
 
 
 def _units(model: ModelConfig) -> list[UnitSpec]:

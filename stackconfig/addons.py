@@ -40,6 +40,36 @@ KSERVE_STANDARD_MODE = (
     "(serving.kserve.io/deploymentMode: Standard) this stack writes; v0.15.x knows only RawDeployment",
 )
 
+SELDON_EXECUTOR_IMAGE: Mapping[str, str] = {
+    "registry": "docker.io",
+    "repository": "seldonio/seldon-core-executor",
+    "tag": "1.17.1",
+}
+"""The executor image the operator injects into every predictor pod: seldon-core v1.17.1,
+``helm-charts/seldon-core-operator/values.yaml`` ``executor.image`` (lines 51-55). The catalog installs the chart with
+these values, so the image the operator injects and the one the image cache holds come from this one mapping."""
+
+
+def deployment_name_as_prefix(seldon_values: Mapping[str, Any]) -> bool:
+    """Whether the operator names long Deployments ``<sdep>-<md5>``: the chart passes
+    ``'{{ .Values.manager.deploymentNameAsPrefix }}'`` as ``DEPLOYMENT_NAME_AS_PREFIX`` (v1.17.1,
+    ``templates/deployment_seldon-controller-manager.yaml`` lines 158-159; default false, ``values.yaml`` line 95) and
+    the operator compares it with ``"true"`` (``seldondeployment_types.go`` line 136): a YAML true renders as ``true``,
+    a string only when it is exactly ``true``."""
+    value = seldon_values.get("manager", {}).get("deploymentNameAsPrefix", False)
+    return value is True or value == "true"
+
+
+def executor_image(seldon_values: Mapping[str, Any]) -> str:
+    """The image the operator injects, from the chart's values: the chart passes
+    ``{{ .Values.executor.image.registry }}/{{ .Values.executor.image.repository }}:{{ .Values.executor.image.tag }}``
+    as ``EXECUTOR_CONTAINER_IMAGE_AND_VERSION`` (v1.17.1, ``templates/deployment_seldon-controller-manager.yaml``
+    lines 128-129), which ``operator/controllers/seldondeployment_engine.go`` (``ENV_EXECUTOR_IMAGE``) uses as is."""
+    given = seldon_values.get("executor", {}).get("image", {})
+    image = {**SELDON_EXECUTOR_IMAGE, **given}
+    return f"{image['registry']}/{image['repository']}:{image['tag']}"
+
+
 Feature = Literal["always", "seldon", "kserve", "elasticWorkload", "schedules", "spotGracefulEviction"]
 
 
@@ -67,6 +97,87 @@ class CatalogEntry:
     """A new version is installed by uninstalling the old one first (the add-on has no in-place upgrade)."""
     after: tuple[AddonName, ...] = ()
     """Add-ons that must be installed first (a chart whose objects are instances of another chart's CRDs)."""
+    chart_url: bool = False
+    """Install from the chart's archive, ``<repo><chart>-<version>.tgz``, instead of through the repository's index."""
+
+
+REGION = "{region}"
+"""Stands for the stack's region in catalog values (:func:`in_region`)."""
+
+METRICS_ADAPTER_VALUES: Mapping[str, Any] = {
+    "AlibabaCloudMetricsAdapter": {
+        "commonLabels": "",
+        "replicas": 1,
+        "resources": {
+            "metricsAdapterDeployment": {
+                "resources": {"limits": {"cpu": 0.5, "memory": "1Gi"}, "requests": {"cpu": "100m", "memory": "200Mi"}}
+            },
+            "configReloader": {
+                "resources": {"limits": {"cpu": "20m", "memory": "30Mi"}, "requests": {"cpu": "20m", "memory": "30Mi"}}
+            },
+        },
+        "listenPort": 443,
+        "costWeights": {"cpu": "1.0", "memory": "0.0"},
+        "image": {
+            "repository": f"registry-{REGION}-vpc.ack.aliyuncs.com/acs/alibaba-cloud-metrics-adapter-amd64",
+            "tag": "v0.2.7-f1ee5c3-aliyun",
+            "pullPolicy": "Always",
+        },
+        "nameOverride": "",
+        "fullnameOverride": "",
+        "service": {"type": "ClusterIP"},
+        "serviceAccountName": "ack-alibaba-cloud-metrics-adapter",
+        "annotations": {},
+        "nodeSelector": {},
+        "tolerations": [],
+        "env": [{"AccessKeyId": ""}, {"AccessKeySecret": ""}, {"Region": ""}],
+        "affinity": {},
+        "prometheus": {
+            "enabled": True,
+            "url": {},
+            "metricsRelistInterval": "1m",
+            "logLevel": 5,
+            "adapter": {
+                "rules": {
+                    "default": False,
+                    "custom": [
+                        {
+                            "seriesQuery": 'container_memory_working_set_bytes{namespace!="",pod!=""}',
+                            "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
+                            "name": {"matches": "^(.*)_bytes", "as": "${1}_bytes_per_second"},
+                            "metricsQuery": "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+                        },
+                        {
+                            "seriesQuery": 'container_cpu_usage_seconds_total{namespace!="",pod!=""}',
+                            "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
+                            "name": {"matches": "^(.*)_seconds_total", "as": "${1}_core_per_second"},
+                            "metricsQuery": "sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)",
+                        },
+                    ],
+                }
+            },
+        },
+    },
+    "ConfigReloader": {"image": {"repository": f"registry-vpc.{REGION}.aliyuncs.com/acs/configmap-reload", "tag": "v0.0.1"}},
+}
+"""The values Alibaba Cloud's ROS template sets for chart 1.3.3 (ROS documentation, ``ALIYUN::CS::ClusterApplication``,
+scenario 2, template ``ros-templates/resources/cs/cluster-application-case2.yml``: resource ``AckMetricsAdapter``, an
+``ALIYUN::CS::ClusterHelmApplication`` with ``ChartUrl`` ``ACK_CATALOG_REPO`` + ``ack-alibaba-cloud-metrics-adapter-1.3.3.tgz``
+and these ``ChartValues``), word for word except the region: that template runs in cn-hangzhou and names
+``registry-cn-hangzhou-vpc.ack.aliyuncs.com`` and ``registry-vpc.cn-hangzhou.aliyuncs.com``; the stack's region takes
+its place (docs/not-verified.md). ACK's own page ("Scale pods based on Nginx Ingress metrics", step 1) installs the
+chart from Applications > Helm, not as a managed add-on, so a chart release is how ACK documents it."""
+
+
+def in_region(values: Any, region: str) -> Any:
+    """``values`` with :data:`REGION` replaced by ``region`` in every string."""
+    if isinstance(values, str):
+        return values.replace(REGION, region)
+    if isinstance(values, Mapping):
+        return {k: in_region(v, region) for k, v in values.items()}
+    if isinstance(values, list):
+        return [in_region(v, region) for v in values]
+    return values
 
 
 CATALOG: dict[AddonName, CatalogEntry] = {
@@ -105,7 +216,7 @@ CATALOG: dict[AddonName, CatalogEntry] = {
         needed_for=("seldon",),
         chart="seldon-core-operator",
         repo=SELDON_CHART_REPO,
-        values={"usageMetrics": {"enabled": False}},
+        values={"usageMetrics": {"enabled": False}, "executor": {"image": dict(SELDON_EXECUTOR_IMAGE)}},
     ),
     ELASTIC_WORKLOAD: CatalogEntry(
         kind="helm",
@@ -124,12 +235,14 @@ CATALOG: dict[AddonName, CatalogEntry] = {
         namespace="kube-system",
         version="1.3.3",
         version_source=(
-            "chart 1.3.3 of ACK's charts-incubator catalog, as Alibaba Cloud's own ROS templates install it; ACK "
+            "chart 1.3.3 of ACK's charts-incubator catalog, as Alibaba Cloud's own ROS template installs it; ACK "
             "publishes no release notes for the chart and documents no in-place upgrade (uninstall, then install)"
         ),
         needed_for=("always",),
         chart="ack-alibaba-cloud-metrics-adapter",
         repo=ACK_CATALOG_REPO,
+        chart_url=True,
+        values=METRICS_ADAPTER_VALUES,
         reinstall_on_upgrade=True,
     ),
     CRONHPA: CatalogEntry(

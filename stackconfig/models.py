@@ -19,7 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, Valid
 from pydantic.alias_generators import to_camel
 
 from stackconfig import eci_specs
-from stackconfig.addons import CATALOG, AddonName, features, needed
+from stackconfig.addons import (
+    CATALOG,
+    SELDON,
+    AddonName,
+    deployment_name_as_prefix,
+    executor_image,
+    features,
+    in_region,
+    needed,
+)
 from stackconfig.errors import NO_VALUE, allowed, nearest, rule_error
 from stackconfig.schedule import ScheduleError, fires, to_controller_zone, zone
 from stackconfig.types import (
@@ -45,6 +54,7 @@ from stackconfig.types import (
     quantity_value,
     version_tuple,
 )
+from stackconfig.volume_auth import VolumeAuth, refusal
 
 MAX_SDEP_NAME = 57
 """Labels carry ``<seldonDeploymentName>-model``, and a label value holds at most 63 characters."""
@@ -86,6 +96,8 @@ RENAMED = {
         "replicas",
     ): "the HPA owns the replica count and starts it at minReplicas; a SeldonDeployment that sets replicas "
     "makes the Seldon operator (1.17.1) undo every scale-out, so the program never sets it",
+    ("ImageCacheConfig", "images"): "the cache now holds every image the predictor pod runs (its containers and the "
+    "executor the Seldon operator injects); list only images beyond those, in extraImages",
     ("ScheduleConfig", "minReplicas"): "it is now targetSize: at the scheduled time the CronHPA controller sets the "
     "HPA's minReplicas to it only when the HPA's current count is below it, and raises maxReplicas to it when it is "
     "above (kubernetes-cronhpa-controller, ScaleHPA); it is not a floor that holds until the next job",
@@ -220,9 +232,10 @@ class ScheduleConfig(_Model):
 
 
 class ImageCacheConfig(_Model):
-    """An ECI ImageCache holding the serving images, so a scale-out does not pull them from the registry."""
+    """An ECI ImageCache holding every image the predictor pod runs (its containers and the executor the Seldon
+    operator injects), so a scale-out does not pull them from the registry; ``extraImages`` adds more."""
 
-    images: list[Image] = Field(min_length=1, description="the container images to cache")
+    extra_images: list[Image] = Field([], description="images to cache besides the ones the predictor pod runs")
     size_gib: Whole = Field(40, ge=20, alias="sizeGiB")
     retention_days: Whole | None = Field(None, ge=1)
 
@@ -358,10 +371,14 @@ class ModelConfig(_Model):
         self._name_rules(context, add)
         if self.image_cache is not None:
             used = {self.proxy_image, self.serving_image} if self.server == "seldon" else {self.serving_image}
-            for i, image in enumerate(self.image_cache.images):
-                if image not in used:
+            for i, image in enumerate(self.image_cache.extra_images):
+                if image in used or image in self.image_cache.extra_images[:i]:
                     add(
-                        (f"imageCache.images[{i}]", image, f"no container of this model uses it; used: {', '.join(sorted(used))}")
+                        (
+                            f"imageCache.extraImages[{i}]",
+                            image,
+                            "is cached already: list each image once, and no image the pod runs",
+                        )
                     )
         if problems:
             raise rule_error(problems)
@@ -560,13 +577,20 @@ class StackConfig(_Model):
     oss_endpoint: OssEndpoint | None = Field(
         None, description="OSS endpoint the CSI driver mounts from; default oss-<region>-internal.aliyuncs.com."
     )
-    volume_auth: Literal["rrsa", "accessKey"] = Field(
-        "rrsa", description="How the OSS volume authenticates: rrsa (pod identity) or accessKey (Kubernetes Secret)."
+    volume_auth: VolumeAuth = Field(
+        "rrsa",
+        description="How the OSS volume authenticates: rrsa (ECS units only), ramRole (the ECI instance's RAM role; "
+        "eci units only) or accessKey (Kubernetes Secret); see stackconfig/volume_auth.py.",
     )
     rrsa_role_name: RoleName | None = Field(
         None,
         validate_default=True,
         description="RAM role the OSS CSI driver assumes when volumeAuth is rrsa.",
+    )
+    ram_role_name: RoleName | None = Field(
+        None,
+        validate_default=True,
+        description="RAM role (trusted service: ECS) attached to the ECI instances when volumeAuth is ramRole.",
     )
     oss_access_key_id: Secret | None = Field(
         None,
@@ -627,8 +651,8 @@ class StackConfig(_Model):
             raise _required(f"must be set as a secret: pulumi config set --secret {key} <value>")
         if key == "kubeconfig" or "volume_auth" not in info.data:
             return value
-        if info.data["volume_auth"] == "rrsa" and value is not None:
-            raise _required("is set but volumeAuth is rrsa: remove it, or set volumeAuth to accessKey")
+        if info.data["volume_auth"] != "accessKey" and value is not None:
+            raise _required(f"is set but volumeAuth is {info.data['volume_auth']}: remove it, or set volumeAuth to accessKey")
         if info.data["volume_auth"] == "accessKey" and value is None:
             raise _required(f"is required: volumeAuth is accessKey: pulumi config set --secret {key} <value>")
         return value
@@ -638,8 +662,17 @@ class StackConfig(_Model):
     def _role(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None and info.data.get("volume_auth") == "rrsa":
             raise _required("is required: volumeAuth is rrsa, so the RAM role the CSI driver assumes must be named")
-        if value is not None and info.data.get("volume_auth") == "accessKey":
+        if value is not None and info.data.get("volume_auth") != "rrsa":
             raise allowed("is only used with volumeAuth: rrsa; remove it, or set volumeAuth to rrsa")
+        return value
+
+    @field_validator("ram_role_name")
+    @classmethod
+    def _ram_role(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("volume_auth") == "ramRole":
+            raise _required("is required: volumeAuth is ramRole, so the RAM role attached to the ECI instances must be named")
+        if value is not None and info.data.get("volume_auth") != "ramRole":
+            raise allowed("is only used with volumeAuth: ramRole; remove it, or set volumeAuth to ramRole")
         return value
 
     @field_validator("create_namespace")
@@ -669,6 +702,21 @@ class StackConfig(_Model):
     def installed_addons(self) -> tuple[AddonSettings, ...]:
         """Every catalog add-on with the overrides applied; the ones this stack does not need are disabled."""
         return self._addons
+
+    @property
+    def seldon_values(self) -> dict[str, Any]:
+        """The Helm values the Seldon operator is installed with (the catalog's, with the stack's overrides)."""
+        return next(a.values for a in self._addons if a.name == SELDON)
+
+    @property
+    def deployment_name_as_prefix(self) -> bool:
+        """Whether the Seldon operator runs with ``DEPLOYMENT_NAME_AS_PREFIX=true`` (from its chart values)."""
+        return deployment_name_as_prefix(self.seldon_values)
+
+    @property
+    def executor_image(self) -> str:
+        """The executor image the Seldon operator injects into every predictor pod (from its chart values)."""
+        return executor_image(self.seldon_values)
 
     @model_validator(mode="after")
     def _rules(self) -> StackConfig:
@@ -711,11 +759,26 @@ class StackConfig(_Model):
                     )
                 )
             hosts.setdefault(host, i)
+        self._volume_auth_rules(add)
         has_schedules = any(m.schedules for m in self.models)
         self._addons = self._addon_settings(has_schedules, add)
         if problems:
             raise rule_error(problems)
         return self
+
+    def _volume_auth_rules(self, add: Any) -> None:
+        """Every place a model's pods run must have a documented way to mount its volume with ``volumeAuth``."""
+        for i, model in enumerate(self.models):
+            places: list[tuple[Any, str]] = []
+            if self.scaling_mode == "elasticWorkload" and model.source_max > 0:
+                places.append(
+                    ("ecs", f"models[{i}]'s source Deployment (sourceMax {model.source_max}, no virtual-node selector)")
+                )
+            places += [(u.resource, f"models[{i}].units[{j}] {u.name!r}") for j, u in enumerate(model.units)]
+            for placement, what in places:
+                why = refusal(self.volume_auth, placement, what)
+                if why is not None:
+                    add(("volumeAuth", self.volume_auth, why))
 
     def _addon_settings(self, has_schedules: bool, add: Any) -> tuple[AddonSettings, ...]:
         graceful = any(m.spot_graceful_eviction and any(u.is_spot for u in m.units) for m in self.models)
@@ -752,15 +815,18 @@ class StackConfig(_Model):
             kind = entry.kind
             if given.kind is not None and given.kind != entry.kind:
                 add((f"{key}.kind", given.kind, f"{name} is installed as {entry.kind} (stackconfig/addons.py)"))
-            values = _merged(dict(entry.values), given.values or {})
+            values = _merged(in_region(dict(entry.values), self.region), given.values or {})
+            chart, repo = given.chart or entry.chart or name, given.repo or entry.repo or ""
+            if entry.chart_url and version is not None:
+                chart, repo = f"{repo.rstrip('/')}/{chart}-{version}.tgz", ""
             result.append(
                 AddonSettings(
                     name=name,
                     enabled=enabled,
                     kind=kind,
                     version=version,
-                    chart=given.chart or entry.chart or name,
-                    repo=given.repo or entry.repo or "",
+                    chart=chart,
+                    repo=repo,
                     namespace=given.namespace or entry.namespace,
                     values=values,
                     cleanup_cloud_resources=entry.cleanup_cloud_resources if kind == "managed" else None,

@@ -116,8 +116,7 @@ SELDON_ONLY_KEYS = ("seldonDeploymentName", "predictorName", "proxyImage", "prox
 
 def with_server(config: Mapping[str, Any], server: str) -> dict[str, Any]:
     """A copy of a stack's config with every model served by ``server``: the server-only keys of the other one
-    dropped (a SeldonDeployment's name becomes the InferenceService's, and back), and an image cache holding only
-    images the new pods run."""
+    dropped (a SeldonDeployment's name becomes the InferenceService's, and back)."""
     changed = copy.deepcopy(dict(config))
     for model in changed[f"{PROJECT}:models"]:
         model["server"] = server
@@ -127,9 +126,6 @@ def with_server(config: Mapping[str, Any], server: str) -> dict[str, Any]:
                 model.pop(key, None)
             if name:
                 model["inferenceServiceName"] = name
-            cache = model.get("imageCache")
-            if cache and "images" in cache:
-                cache["images"] = [i for i in cache["images"] if "proxy" not in i]
         else:
             name = model.pop("inferenceServiceName", None)
             if name:

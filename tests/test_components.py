@@ -127,7 +127,8 @@ def test_model_store_existing_oss_location_uploads_nothing() -> None:
 
 def volume_args(**kw: Any) -> Any:
     args: dict[str, Any] = {"namespace": "ns", "volume_name": "ns-x-model", "claim_name": "x-model", "secret_name": "x-model-oss", "bucket": "bk",
-                            "endpoint": "oss-cn-beijing-internal.aliyuncs.com", "size": "5Gi", "rrsa_role_name": None, "access_key": None}  # fmt: skip
+                            "endpoint": "oss-cn-beijing-internal.aliyuncs.com", "size": "5Gi", "rrsa_role_name": None, "ram_role_name": None,
+                            "access_key": None}  # fmt: skip
     return {**args, **kw}
 
 
@@ -139,6 +140,15 @@ def test_model_volume_with_rrsa_has_no_secret_at_all() -> None:
                                        "otherOpts": "-o max_stat_cache_size=0 -o allow_other", "authType": "rrsa", "roleName": "reader"}  # fmt: skip
     assert "nodePublishSecretRef" not in csi
     assert result.outputs == {"claim": "x-model"}
+
+
+def test_model_volume_with_the_eci_ram_role_names_it_and_has_no_secret() -> None:
+    result = run(lambda: {"claim": ModelVolume("v", volume_args(ram_role_name="reader")).claim_name})
+    assert result.of_type("kubernetes:core/v1:Secret") == []
+    csi = result.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]["csi"]
+    assert csi["volumeAttributes"] == {"bucket": "bk", "url": "oss-cn-beijing-internal.aliyuncs.com", "path": "/",
+                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other", "ramRole": "reader"}  # fmt: skip
+    assert "nodePublishSecretRef" not in csi
 
 
 def test_model_volume_with_access_key_uses_a_secret_reference() -> None:

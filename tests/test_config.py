@@ -82,7 +82,7 @@ CASES: list[tuple[str, Change, str]] = [
     ("model dir without SavedModel", lambda c: models_of(c)[0].update({"source": "components"}), "models[0].source = 'components': must hold a TensorFlow SavedModel"),
     ("bad oss uri", lambda c: models_of(c)[0].update({"source": "oss://Bad_Bucket/x"}), "must be oss://<bucket>/<path> with a valid bucket name"),
     ("bad eci spec", lambda c: unit(c, 0).update({"specs": ["gn6i-c4g1.xlarge"]}), "units[0].specs[0] = 'gn6i-c4g1.xlarge': must be an instance type"),
-    ("bad volumeAuth", lambda c: c.update({f"{P}:volumeAuth": "password"}), f"{P}:volumeAuth = 'password': must be one of rrsa, accessKey"),
+    ("bad volumeAuth", lambda c: c.update({f"{P}:volumeAuth": "password"}), f"{P}:volumeAuth = 'password': must be one of rrsa, ramRole, accessKey"),
     ("rrsa without role", lambda c: c.update({f"{P}:volumeAuth": "rrsa"}), f"{P}:rrsaRoleName is required"),
     ("unknown add-on", lambda c: c.update({f"{P}:addons": {"seldon": {"version": "1"}}}), "addons.seldon is not an add-on this stack installs (did you mean 'seldon-core'?)"),
     ("duplicate model names", lambda c: models_of(c).append(copy.deepcopy(models_of(c)[0])), "models[1].name = 'fashion-mnist': must be unique across models"),

@@ -100,7 +100,8 @@ def test_add_on_values_are_laid_over_the_catalogs(dev_config: ConfigFactory) -> 
     config = copy.deepcopy(config)
     config[f"{P}:addons"] = {"seldon-core": {"values": {"executor": {"port": 8000}}}}
     seldon = next(a for a in validated(config, secret_keys).installed_addons if a.name == "seldon-core")
-    assert seldon.values == {"usageMetrics": {"enabled": False}, "executor": {"port": 8000}}
+    executor_image = {"registry": "docker.io", "repository": "seldonio/seldon-core-executor", "tag": "1.17.1"}
+    assert seldon.values == {"usageMetrics": {"enabled": False}, "executor": {"port": 8000, "image": executor_image}}
 
 
 @pytest.mark.parametrize(

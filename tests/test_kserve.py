@@ -313,3 +313,12 @@ def test_the_policy_refuses_what_would_fight_our_autoscaler(
 def test_the_policy_leaves_an_inference_service_no_autoscaler_of_ours_owns() -> None:
     resources = [r for r in _prod_resources({"serving.kserve.io/deploymentMode": "Standard"}) if r.resource_type != HPA]
     assert check_stack(kserve_policy.kserve_external_autoscaler, resources) == []
+
+
+def test_the_image_cache_holds_what_the_kserve_pod_runs() -> None:
+    config, secret_keys = stack_config("staging")
+    run = run_config(with_server(config, "kserve"), secret_keys, "staging")
+    cache = run.one("kubernetes:eci.alibabacloud.com/v1:ImageCache").inputs["spec"]
+    pod = run.one(ISVC).inputs["spec"]["predictor"]
+    assert [c["image"] for c in pod["containers"]] == ["tensorflow/serving:2.3.0-gpu"]
+    assert [i["image"] if isinstance(i, dict) else i for i in cache["images"]] == ["tensorflow/serving:2.3.0-gpu"]

@@ -95,6 +95,7 @@ EXPECTED_LEVELS = {
     "hpa-max-within-elastic-capacity": "mandatory",
     "inference-wiring": "mandatory",
     "prod-hardening": "mandatory",
+    "oss-volume-auth-where-mounted": "mandatory",
     "kserve-external-autoscaler": "mandatory",
     "ingress-tls": "advisory",
     "hpa-behavior": "advisory",
@@ -299,6 +300,7 @@ def test_pack_has_every_policy_once_with_its_level() -> None:
         "hpa-max-within-elastic-capacity",
         "inference-wiring",
         "prod-hardening",
+        "oss-volume-auth-where-mounted",
         "kserve-external-autoscaler",
     }
 
@@ -634,6 +636,8 @@ def test_inference_wiring_seldon_overrides() -> None:
 def test_pack_copy_of_seldon_naming_agrees_with_the_program(sdep_name: str, predictor: str, containers: list[str]) -> None:
     program = seldon_names(sdep_name, predictor, containers)
     assert seldon.deployment_name(sdep_name, predictor, 0, containers) == program.deployment
+    prefixed = seldon_names(sdep_name, predictor, containers, name_as_prefix=True).deployment
+    assert seldon.deployment_name(sdep_name, predictor, 0, containers, name_as_prefix=True) == prefixed
     assert seldon.service_name(sdep_name, predictor) == program.service
     assert program.http_port == seldon.HTTP_PORT
 

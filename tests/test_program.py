@@ -165,7 +165,7 @@ def test_dev_outputs_match_the_recipe(dev_run: Run) -> None:
     assert out["predictorDeploymentName"] == "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu"
 
 
-def test_prod_is_protected_encrypted_tls_and_rrsa() -> None:
+def test_prod_is_protected_encrypted_tls_and_mounts_with_the_eci_ram_role() -> None:
     run = run_stack("prod")
     bucket = run.one("alicloud:oss/bucket:Bucket")
     assert bucket.protect
@@ -173,13 +173,22 @@ def test_prod_is_protected_encrypted_tls_and_rrsa() -> None:
     assert bucket.inputs["versioning"] == {"status": "Enabled"}
     assert run.one("alicloud:oss/bucketAcl:BucketAcl").inputs["acl"] == "private"
     assert run.of_type(SECRET) == []
-    attributes = run.one(PV).inputs["spec"]["csi"]["volumeAttributes"]
-    assert attributes["authType"] == "rrsa" and attributes["roleName"] == "eci-inference-prod-oss-reader"
+    csi = run.one(PV).inputs["spec"]["csi"]
+    assert csi["volumeAttributes"] == {
+        "bucket": "eci-inference-prod-models",
+        "url": "oss-cn-beijing-internal.aliyuncs.com",
+        "path": "/",
+        "otherOpts": "-o max_stat_cache_size=0 -o allow_other",
+        "ramRole": "eci-inference-prod-oss-reader",
+    }
+    assert "nodePublishSecretRef" not in csi
     ingress = run.one(INGRESS).inputs["spec"]
     assert ingress["tls"] == [{"hosts": ["fashion-mnist.inference.example.com"], "secretName": "fashion-mnist-tls"}]
     units = run.one(EW).inputs["spec"]["elasticUnit"]
     spot = ["k8s.aliyun.com/eci-spot-strategy" in u["annotations"] for u in units]
     assert spot == [False, True, True]
+    roles = [u["annotations"]["k8s.aliyun.com/eci-ram-role-name"] for u in units]
+    assert roles == ["eci-inference-prod-oss-reader"] * 3
 
 
 def test_dev_volume_takes_keys_from_a_secret_never_from_attributes(dev_run: Run) -> None:

@@ -187,12 +187,18 @@ def test_disruption_budget_grace_period_and_pre_stop() -> None:
     }
 
 
-def test_image_cache_holds_the_serving_images() -> None:
+def test_image_cache_holds_every_image_the_pod_runs() -> None:
     run = run_config(*stack_config("staging"), stack="staging")
     cache = run.one(IMAGE_CACHE).inputs
-    pod = run.one(SDEP).inputs["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
-    assert set(cache["spec"]["images"]) == {c["image"] for c in pod["containers"]}
-    assert cache["spec"]["imageCacheSize"] == 40 and cache["spec"]["retentionDays"] == 30
+    assert cache["spec"] == {
+        "images": [
+            "registry.cn-beijing.aliyuncs.com/deepai/seldonio-tfserving-proxy_rest:1.3.0",
+            "tensorflow/serving:2.3.0-gpu",
+            "docker.io/seldonio/seldon-core-executor:1.17.1",
+        ],
+        "imageCacheSize": 40,
+        "retentionDays": 30,
+    }
     assert "namespace" not in cache["metadata"]
     virtual_node = next(
         r for r in run.of_type("alicloud:cs/kubernetesAddon:KubernetesAddon") if r.inputs["name"] == "ack-virtual-node"
@@ -219,7 +225,8 @@ BAD: list[tuple[str, Any, str]] = [
     ("bad controller zone", lambda c: c.update({f"{P}:cronControllerTimeZone": "Moon/Base"}), "cronControllerTimeZone = 'Moon/Base'"),
     ("resourcePolicy without an eci unit", lambda c: model(c).update({"units": [model(c)["units"][0]]}), "units = ['gpu-pool']: resourcePolicy mode needs at least one eci unit"),
     ("pdb blocks every eviction", lambda c: model(c).update({"pdbMinAvailable": 16}), "pdbMinAvailable = 16: must be below maxReplicas = 16, or the budget blocks every eviction"),
-    ("image cache of an unused image", lambda c: model(c)["imageCache"].update({"images": ["nginx:1.27"]}), "imageCache.images[0] = 'nginx:1.27': no container of this model uses it"),
+    ("image cache extra that the pod runs", lambda c: model(c)["imageCache"].update({"extraImages": ["tensorflow/serving:2.3.0-gpu"]}), "imageCache.extraImages[0] = 'tensorflow/serving:2.3.0-gpu': is cached already"),
+    ("image cache listing the pod's images by hand", lambda c: model(c)["imageCache"].update({"images": ["nginx:1.27"]}), "imageCache.images is not a key any more: the cache now holds every image the predictor pod runs"),
     ("pre-stop longer than grace", lambda c: model(c).update({"preStopSeconds": 60}), "preStopSeconds = 60: must be shorter than terminationGracePeriodSeconds = 60"),
     ("grace beyond spot notice", lambda c: model(c).update({"terminationGracePeriodSeconds": 300}), "spot pods get about 180 s notice"),
     ("schedule above max", lambda c: model(c)["schedules"][0].update({"targetSize": 40}), "schedules[0].targetSize = 40: is above maxReplicas = 16: the CronHPA would raise the HPA's maxReplicas to it"),
@@ -290,3 +297,20 @@ def test_a_move_across_midnight_in_a_fixed_month_is_refused() -> None:
 )
 def test_a_schedule_fires_only_if_some_date_matches(cron: str, expected: bool) -> None:
     assert fires(" ".join(normalise(cron))) is expected
+
+
+def test_image_cache_follows_the_executor_image_the_operator_is_installed_with() -> None:
+    """The operator injects ``<registry>/<repository>:<tag>`` of its chart's ``executor.image`` (seldon-core v1.17.1,
+    ``templates/deployment_seldon-controller-manager.yaml`` line 129): a mirror set in the add-on's values is what the
+    cache must hold, and every container image of the rendered SeldonDeployment is there too."""
+    mirror = {"registry": "registry.cn-hangzhou.aliyuncs.com", "repository": "mirror/seldon-core-executor"}
+    config, secret_keys = edit(
+        "staging", lambda c: c.update({f"{P}:addons": {"seldon-core": {"values": {"executor": {"image": mirror}}}}})
+    )
+    run = run_config(config, secret_keys, "staging")
+    release = next(r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["name"] == "seldon-core")
+    assert release.inputs["values"]["executor"]["image"] == {**mirror, "tag": "1.17.1"}
+    pod = run.one(SDEP).inputs["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
+    images = run.one(IMAGE_CACHE).inputs["spec"]["images"]
+    assert {c["image"] for c in pod["containers"]} <= set(images)
+    assert images[-1] == "registry.cn-hangzhou.aliyuncs.com/mirror/seldon-core-executor:1.17.1"

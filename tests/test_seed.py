@@ -22,7 +22,7 @@ INTENDED: list[tuple[str, str, str]] = [
     ("PersistentVolume|PersistentVolumeClaim", r"spec\.accessModes\[0\]|spec\.csi\.readOnly", "Serving only reads the model: ReadOnlyMany and a read-only CSI mount instead of ReadWriteMany."),
     ("PersistentVolume|PersistentVolumeClaim", r"spec\.storageClassName", "`storageClassName: \"\"` stops the default StorageClass from provisioning a different volume."),
     ("PersistentVolumeClaim", r"spec\.volumeName", "The PVC binds to exactly this PV (`volumeName`), not to any PV that happens to match."),
-    ("PersistentVolume", r"spec\.csi\.volumeAttributes\.(akId|akSecret)|spec\.csi\.nodePublishSecretRef\..*", "No AccessKey in `volumeAttributes`: the keys are a Kubernetes Secret referenced by `nodePublishSecretRef` (or RRSA, with no keys at all)."),
+    ("PersistentVolume", r"spec\.csi\.volumeAttributes\.(akId|akSecret)|spec\.csi\.nodePublishSecretRef\..*", "No AccessKey in `volumeAttributes`: the keys are a Kubernetes Secret referenced by `nodePublishSecretRef` (or, with no keys at all, RRSA on node pools or the ECI instance's RAM role on ECI; [volume-auth.md](volume-auth.md))."),
     ("PersistentVolume", r"spec\.csi\.volumeAttributes\.bucket", "The bucket is the stack's bucket instead of the placeholder `Your Bucket`."),
     ("PersistentVolume", r"spec\.csi\.volumeAttributes\.url", "The internal OSS endpoint (`oss-<region>-internal`): ECI pods reach OSS inside the region without public traffic."),
     ("PersistentVolume", r"spec\.csi\.volumeAttributes\.path", "The mounted path is explicit (`/`, the bucket root, as in the recipe)."),

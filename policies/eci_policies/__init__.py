@@ -21,6 +21,7 @@ from .storage import (
     oss_bucket_private,
     oss_public_access_blocked,
 )
+from .volume_auth import oss_volume_auth_where_mounted
 from .wiring import inference_wiring
 from .workloads import container_resource_requests, containers_non_root, gpu_requests_equal_limits, image_pinned
 
@@ -54,6 +55,7 @@ STACK_POLICIES: list[PackStackPolicy] = [
     hpa_max_within_elastic_capacity,
     inference_wiring,
     prod_hardening,
+    oss_volume_auth_where_mounted,
     kserve_external_autoscaler,
 ]
 

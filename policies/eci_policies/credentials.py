@@ -124,8 +124,9 @@ def _check(res: Res, _config: Mapping[str, Any]) -> Iterator[str]:
             unknown_paths.append(where)
             continue
         hint = (
-            "mount OSS with RRSA (volumeAttributes authType: rrsa, roleName) or put the pair in a Secret and reference "
-            "it with spec.csi.nodePublishSecretRef"
+            "mount OSS with RRSA on ECS nodes (volumeAttributes authType: rrsa, roleName), the ECI instance's RAM role "
+            "on ECI (volumeAttributes ramRole), or put the pair in a Secret and reference it with "
+            "spec.csi.nodePublishSecretRef"
             if "volumeAttributes" in where
             else "move it to a Kubernetes Secret and reference it (env valueFrom.secretKeyRef, a Secret volume)"
         )
@@ -140,14 +141,16 @@ no_plaintext_credentials = PackResourcePolicy(
         "No AccessKey id/secret, token or password in plain text in a Kubernetes object other than a Secret "
         "(PersistentVolume volumeAttributes, annotations, custom resources, and container env entries with a literal "
         "value whose name looks like a credential: *_SECRET*, *_PASSWORD, *_TOKEN, *_ACCESS_KEY*, *_API_KEY). A report "
-        "names the field, never the value. Fix: for the OSS volume use RRSA (volumeAuth: rrsa) or a Secret referenced "
-        "by csi.nodePublishSecretRef; in env use valueFrom.secretKeyRef; elsewhere reference a Secret."
+        "names the field, never the value. Fix: for the OSS volume use RRSA (volumeAuth: rrsa) on ECS nodes, the ECI "
+        "instance's RAM role (volumeAuth: ramRole) on ECI, or a Secret referenced by "
+        "csi.nodePublishSecretRef; in env use valueFrom.secretKeyRef; elsewhere reference a Secret."
     ),
     level=MANDATORY,
     applies=_applies,
     check=_check,
     remediation=(
-        "Remove the key from the object. OSS CSI volumes: set volumeAttributes authType: rrsa and roleName, or keep "
+        "Remove the key from the object. OSS CSI volumes: set volumeAttributes authType: rrsa and roleName (ECS nodes) or "
+        "ramRole (ECI), or keep "
         "akId/akSecret in a Secret named by spec.csi.nodePublishSecretRef. Containers: env[].valueFrom.secretKeyRef."
     ),
 )

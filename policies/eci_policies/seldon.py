@@ -1,10 +1,11 @@
 """The names the Seldon Core v1 operator gives what it creates for a SeldonDeployment.
 
-A copy of the derivation in the program's ``components/naming.py`` (``seldon_names``), extended with the two
-overrides the operator honours (a componentSpec ``metadata.name``; the predictor annotation
-``seldon.io/svc-name``). It is copied, not imported: ``pulumi preview --policy-pack policies`` runs this pack from
-its own directory, where the program's ``components`` package is not importable, and a published pack has no
-program beside it at all. ``tests/test_policies.py`` checks that the copy agrees with the program's function.
+A copy of the derivation in the program's ``components/naming.py`` (``seldon_names``), extended with the
+overrides the operator honours (a componentSpec ``metadata.name``; the predictor annotation ``seldon.io/svc-name``;
+the operator's ``DEPLOYMENT_NAME_AS_PREFIX``, read from the stack's seldon-core-operator Helm release). It is copied,
+not imported: ``pulumi preview --policy-pack policies`` runs this pack from its own directory, where the program's
+``components`` package is not importable, and a published pack has no program beside it at all.
+``tests/test_policies.py`` checks that the copy agrees with the program's function.
 
 Operator source (Seldon Core v1, ``operator/apis/machinelearning.seldon.io/v1/seldondeployment_types.go``):
 ``GetDeploymentName`` is ``<sdep>-<predictor>-<componentSpec index>-<metadata.name or container names joined
@@ -31,10 +32,32 @@ def limit(name: str) -> str:
     return name
 
 
-def deployment_name(sdep: str, predictor: str, index: int, containers: Sequence[str], component_name: str | None = None) -> str:
-    """The Deployment of one componentSpec."""
+def deployment_name(
+    sdep: str,
+    predictor: str,
+    index: int,
+    containers: Sequence[str],
+    component_name: str | None = None,
+    name_as_prefix: bool = False,
+) -> str:
+    """The Deployment of one componentSpec; ``name_as_prefix``: the operator runs with ``DEPLOYMENT_NAME_AS_PREFIX=true``
+    (chart value ``manager.deploymentNameAsPrefix``), so past 63 characters it is ``<sdep>-<md5>`` when that fits
+    (``GetDeploymentName`` lines 135-142)."""
     suffix = component_name if component_name else "-".join(containers)
-    return limit(f"{sdep}-{predictor}-{index}-{suffix}")
+    name = f"{sdep}-{predictor}-{index}-{suffix}"
+    if len(name) > MAX_NAME and name_as_prefix:
+        prefixed = f"{sdep}-{hashlib.md5(name.encode()).hexdigest()}"
+        if len(prefixed) <= MAX_NAME:
+            return prefixed
+    return limit(name)
+
+
+def name_as_prefix(values: Mapping[str, Any]) -> bool:
+    """Whether a seldon-core-operator release's values turn ``DEPLOYMENT_NAME_AS_PREFIX`` on: the chart renders
+    ``'{{ .Values.manager.deploymentNameAsPrefix }}'`` and the operator compares it with ``"true"``."""
+    manager = values.get("manager")
+    value = manager.get("deploymentNameAsPrefix") if isinstance(manager, Mapping) else None
+    return value is True or value == "true"
 
 
 def service_name(sdep: str, predictor: str, annotations: Mapping[str, Any] | None = None) -> str:

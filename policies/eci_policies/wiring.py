@@ -13,7 +13,7 @@ from .framework import MANDATORY, PackStackPolicy, Res
 from .kserve import HTTP_PORT as KSERVE_HTTP_PORT
 from .kserve import is_inference_service, predictor_of
 from .kubernetes import is_kind, name_of, namespace_of
-from .seldon import HTTP_PORT, deployment_name, route, service_name
+from .seldon import HTTP_PORT, deployment_name, name_as_prefix, route, service_name
 from .values import NotKnown, could_not_check, dig, entries, known, mapping, text
 
 EW_API = "autoscaling.alibabacloud.com/v1beta1"
@@ -37,8 +37,21 @@ class Predictor:
     owner: str = "SeldonDeployment"
 
 
-def predictors(sdep: Res) -> Iterator[Predictor]:
-    """What the operator creates for each componentSpec (none are derived for a predictor without componentSpecs)."""
+SELDON_CHART = "seldon-core-operator"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def seldon_name_as_prefix(resources: list[Res]) -> bool:
+    """Whether the stack's seldon-core-operator release (if any) sets ``manager.deploymentNameAsPrefix``."""
+    for res in resources:
+        if res.type == HELM_RELEASE and text(res.props.get("chart")) == SELDON_CHART:
+            return name_as_prefix(mapping(res.props.get("values")))
+    return False
+
+
+def predictors(sdep: Res, prefix: bool = False) -> Iterator[Predictor]:
+    """What the operator creates for each componentSpec (none are derived for a predictor without componentSpecs);
+    ``prefix``: the operator runs with ``DEPLOYMENT_NAME_AS_PREFIX=true``."""
     namespace, name = namespace_of(sdep.props), name_of(sdep.props)
     if name is None:
         return
@@ -50,7 +63,8 @@ def predictors(sdep: Res) -> Iterator[Predictor]:
             spec = mapping(component)
             names = [text(mapping(c).get("name")) or "" for c in entries(dig(spec, "spec", "containers"))]
             own = text(dig(spec, "metadata", "name"))
-            yield Predictor(namespace, name, predictor, deployment_name(name, predictor, index, names, own), service)
+            deployment = deployment_name(name, predictor, index, names, own, name_as_prefix=prefix)
+            yield Predictor(namespace, name, predictor, deployment, service)
 
 
 def kserve_predictors(isvc: Res) -> Iterator[Predictor]:
@@ -124,10 +138,11 @@ def _collect(resources: list[Res]) -> tuple[Stack, list[Finding]]:
     """What the wiring is checked against; a resource whose names are unknown is reported, not skipped silently."""
     problems: list[Finding] = []
     stack = Stack([], set(), {}, [], {}, [])
+    prefix = seldon_name_as_prefix(resources)
     for res in resources:
         try:
             if is_kind(res.type, "SeldonDeployment"):
-                stack.predictors += list(predictors(res))
+                stack.predictors += list(predictors(res, prefix))
             elif is_inference_service(res.type):
                 stack.predictors += list(kserve_predictors(res))
             elif is_kind(res.type, "Ingress"):
