@@ -13,10 +13,8 @@ What the Seldon Core operator 1.17.1 does with it (SeldonIO/seldon-core tag v1.1
   So this SeldonDeployment never sets ``replicas``: the autoscaler owns the count, starting at its minimum.
 - Probes: the operator adds TCP probes to the graph container (the proxy) only when it has none (lines 818-839), and
   none to TF Serving, which is not a graph node (lines 757-762). A TCP probe proves a port listens, not that the model
-  is loaded, so TF Serving gets a startup and a readiness probe on its REST metadata URL for the model version:
-  it answers 200 only while that version is loaded and serving (tensorflow/serving 2.3.0,
-  ``servables/tensorflow/get_model_metadata_impl.cc`` needs a servable handle, which ``core/basic_manager.cc`` gives
-  only for a ready servable), 404 while it loads; the status URL would answer 200 even while LOADING. A new pod joins
+  is loaded, so TF Serving gets a startup and a readiness probe on its REST metadata URL for the model version
+  (``components/tf_serving.py``, which builds the whole TF Serving container). A new pod joins
   the predictor Service only once every container is ready.
 - Labels: componentSpec ``metadata.labels`` are copied onto the pod template (lines 1046-1050).
 """
@@ -29,22 +27,19 @@ from typing import Any, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import tf_serving
 from components.naming import (
-    CONTAINERS,
     MANAGED_BY,
     PREDICTOR_LABEL,
+    PROXY_CONTAINER,
     PROXY_HTTP_PORT,
     SELDON_HTTP_PORT,
-    TFSERVING_GRPC_PORT,
     TFSERVING_REST_PORT,
     ModelNames,
 )
 
-MODEL_MOUNT = "/mnt"
-MODEL_VOLUME = "model-storage"
-SERVING_USER = 1000
-PROBE_PERIOD_SECONDS = 10
-PROBE_TIMEOUT_SECONDS = 5
+PROBE_PERIOD_SECONDS = tf_serving.PROBE_PERIOD_SECONDS
+PROBE_TIMEOUT_SECONDS = tf_serving.PROBE_TIMEOUT_SECONDS
 
 
 class ServerSettings(TypedDict):
@@ -95,35 +90,9 @@ class ModelServerArgs(TypedDict):
     """What must exist first: the operator (seldon-core add-on)."""
 
 
-def _security_context() -> dict[str, Any]:
-    return {
-        "runAsUser": SERVING_USER,
-        "runAsNonRoot": True,
-        "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]},
-    }
-
-
-def _lifecycle(seconds: int) -> dict[str, Any]:
-    return {"lifecycle": {"preStop": {"exec": {"command": ["sleep", str(seconds)]}}}} if seconds else {}
-
-
 def pod_labels(names: ModelNames) -> dict[str, str]:
     """Labels the operator puts on every predictor pod (it copies the componentSpec's labels)."""
     return {PREDICTOR_LABEL: names.predictor_service}
-
-
-def serving_probes(model_name: str, version: int, load_timeout_seconds: int) -> dict[str, Any]:
-    """Startup and readiness probes that pass only while TF Serving serves ``version`` of the model."""
-    ready = {
-        "httpGet": {"path": f"/v1/models/{model_name}/versions/{version}/metadata", "port": TFSERVING_REST_PORT},
-        "periodSeconds": PROBE_PERIOD_SECONDS,
-        "timeoutSeconds": PROBE_TIMEOUT_SECONDS,
-    }
-    return {
-        "startupProbe": {**ready, "failureThreshold": -(-load_timeout_seconds // PROBE_PERIOD_SECONDS)},
-        "readinessProbe": {**ready, "failureThreshold": 3},
-    }
 
 
 def proxy_probes() -> dict[str, Any]:
@@ -141,10 +110,8 @@ def proxy_probes() -> dict[str, Any]:
 
 def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_name: str) -> dict[str, Any]:
     """The ``spec`` of the SeldonDeployment, from plain values. It sets no ``replicas`` at any level (module doc)."""
-    proxy, serving = CONTAINERS
+    proxy = PROXY_CONTAINER
     settings = args["settings"]
-    gpu = str(settings["gpu"])
-    lifecycle = _lifecycle(settings["pre_stop_seconds"])
     return {
         "name": args["names"].sdep,
         "predictors": [
@@ -162,42 +129,25 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                         "requests": {"cpu": settings["proxy_cpu"], "memory": settings["proxy_memory"]},
                                         "limits": {"memory": settings["proxy_memory"]},
                                     },
-                                    "securityContext": _security_context(),
+                                    "securityContext": tf_serving.security_context(),
                                     **proxy_probes(),
-                                    **lifecycle,
+                                    **tf_serving.lifecycle(settings["pre_stop_seconds"]),
                                 },
-                                {
-                                    "name": serving,
-                                    "image": settings["serving_image"],
-                                    "args": [
-                                        "/usr/bin/tensorflow_model_server",
-                                        f"--port={TFSERVING_GRPC_PORT}",
-                                        f"--model_name={args['model_name']}",
-                                        f"--model_base_path={MODEL_MOUNT}/{model_base_path}",
-                                        f"--rest_api_port={TFSERVING_REST_PORT}",
-                                    ],
-                                    "ports": [
-                                        {"containerPort": TFSERVING_GRPC_PORT, "protocol": "TCP"},
-                                        {"containerPort": TFSERVING_REST_PORT, "protocol": "TCP"},
-                                    ],
-                                    "volumeMounts": [{"name": MODEL_VOLUME, "mountPath": MODEL_MOUNT, "readOnly": True}],
-                                    "resources": {
-                                        "requests": {"cpu": settings["cpu"], "memory": settings["memory"], "nvidia.com/gpu": gpu},
-                                        "limits": {"cpu": settings["cpu"], "memory": settings["memory"], "nvidia.com/gpu": gpu},
+                                tf_serving.serving_container(
+                                    {
+                                        "image": settings["serving_image"],
+                                        "gpu": settings["gpu"],
+                                        "cpu": settings["cpu"],
+                                        "memory": settings["memory"],
+                                        "pre_stop_seconds": settings["pre_stop_seconds"],
+                                        "model_load_timeout_seconds": settings["model_load_timeout_seconds"],
                                     },
-                                    "securityContext": _security_context(),
-                                    **serving_probes(
-                                        args["model_name"], args["model_version"], settings["model_load_timeout_seconds"]
-                                    ),
-                                    **lifecycle,
-                                },
+                                    args["model_name"],
+                                    args["model_version"],
+                                    model_base_path,
+                                ),
                             ],
-                            "volumes": [
-                                {
-                                    "name": MODEL_VOLUME,
-                                    "persistentVolumeClaim": {"claimName": claim_name, "readOnly": True},
-                                }
-                            ],
+                            "volumes": [tf_serving.model_volume(claim_name)],
                             "terminationGracePeriodSeconds": settings["termination_grace_seconds"],
                         },
                     }
