@@ -147,7 +147,7 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                     model_base_path,
                                 ),
                             ],
-                            "volumes": [tf_serving.model_volume(claim_name)],
+                            "volumes": tf_serving.volumes(claim_name),
                             "terminationGracePeriodSeconds": settings["termination_grace_seconds"],
                         },
                     }

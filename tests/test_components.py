@@ -137,7 +137,7 @@ def test_model_volume_with_rrsa_has_no_secret_at_all() -> None:
     assert result.of_type("kubernetes:core/v1:Secret") == []
     csi = result.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]["csi"]
     assert csi["volumeAttributes"] == {"bucket": "bk", "url": "oss-cn-beijing-internal.aliyuncs.com", "path": "/",
-                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other", "authType": "rrsa", "roleName": "reader"}  # fmt: skip
+                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other -o umask=022", "authType": "rrsa", "roleName": "reader"}  # fmt: skip
     assert "nodePublishSecretRef" not in csi
     assert result.outputs == {"claim": "x-model"}
 
@@ -202,8 +202,26 @@ def test_model_server_derives_the_operator_names() -> None:
     assert gpu["requests"]["nvidia.com/gpu"] == gpu["limits"]["nvidia.com/gpu"] == "2"
     assert gpu["requests"]["cpu"] == gpu["limits"]["cpu"] == "4"
     assert pod["containers"][0]["resources"] == {"requests": {"cpu": "0.5", "memory": "256Mi"}, "limits": {"memory": "256Mi"}}
-    assert "--model_base_path=/mnt/m/mnist" in pod["containers"][1]["args"]
-    assert pod["volumes"] == [{"name": "model-storage", "persistentVolumeClaim": {"claimName": "c", "readOnly": True}}]
+    serving = pod["containers"][1]
+    # The image's entrypoint script never runs (command is replaced); the flags are ours alone.
+    assert serving["command"][:2] == ["/bin/bash", "-c"] and serving["command"][3] == "/usr/bin/tensorflow_model_server"
+    assert "exec /usr/bin/tensorflow_model_server" in serving["command"][2]
+    assert serving["args"] == ["--port=7001", "--rest_api_port=8501", "--model_config_file=/run/tfserving/models.config"]
+    assert serving["env"] == [
+        {
+            "name": "TF_MODEL_SERVER_CONFIG",
+            "value": 'model_config_list {\n  config {\n    name: "mnist"\n    base_path: "/mnt/m/mnist"\n'
+            '    model_platform: "tensorflow"\n    model_version_policy { specific { versions: 3 } }\n  }\n}\n',
+        }
+    ]
+    assert serving["volumeMounts"] == [
+        {"name": "model-storage", "mountPath": "/mnt", "readOnly": True},
+        {"name": "tfserving-config", "mountPath": "/run/tfserving"},
+    ]
+    assert pod["volumes"] == [
+        {"name": "model-storage", "persistentVolumeClaim": {"claimName": "c", "readOnly": True}},
+        {"name": "tfserving-config", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+    ]
     assert spec["predictors"][0]["componentSpecs"][0]["metadata"] == {"labels": {"eci-inference.io/predictor": "sd-pred"}}
     assert pod["terminationGracePeriodSeconds"] == 45
     assert all(c["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "5"]}}} for c in pod["containers"])

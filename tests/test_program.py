@@ -281,7 +281,7 @@ def test_model_files_are_uploaded_under_prefix_model_version(dev_run: Run) -> No
     ]
     assert all(o.inputs["contentMd5"] and o.inputs["bucket"] == "eci-inference-dev-models" for o in objects)
     sdep = dev_run.one(SDEP).inputs["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
-    assert "--model_base_path=/mnt/arena/models/fashion-mnist" in sdep["containers"][1]["args"]
+    assert 'base_path: "/mnt/arena/models/fashion-mnist"' in sdep["containers"][1]["env"][0]["value"]
 
 
 def test_existing_bucket_and_oss_source_create_no_bucket_and_upload_nothing(dev_config: Any) -> None:
