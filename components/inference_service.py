@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 
@@ -64,6 +65,23 @@ class Dependencies(TypedDict):
     """The CronHPA controller."""
     image_cache: Sequence[pulumi.Resource]
     """The virtual node (it installs the ImageCache CRD)."""
+
+
+class CanarySettings(TypedDict):
+    """A second server for another version of the model, taking a share of the model host's requests."""
+
+    version: int
+    """Version the canary serves (never the model's ``version``)."""
+    weight: int
+    """Percentage (0-100) of the host's requests ingress-nginx sends to the canary."""
+    local_dir: Path | None
+    """Local SavedModel directory of that version to upload, or None when ``oss_location`` holds it."""
+    names: ModelNames
+    """The canary's own names (SeldonDeployment, Deployment, Service, Ingress, HPA, ...); the volume is shared."""
+    min_replicas: int
+    """Fewest canary replicas."""
+    max_replicas: int
+    """Most canary replicas (its own small capacity on the model's units)."""
 
 
 class InferenceServiceArgs(TypedDict):
@@ -131,6 +149,20 @@ class InferenceServiceArgs(TypedDict):
     """The add-ons each part waits for."""
     former_names: Sequence[str]
     """Names this model had before (aliases, so a rename keeps the resources)."""
+    canary: CanarySettings | None
+    """A canary of another version, or None."""
+    keep_dropped_versions: bool
+    """Leave a version's uploaded objects in the bucket when the stack stops serving it."""
+
+
+class _Side(TypedDict):
+    """What one server (the model's, or its canary) registered."""
+
+    server: ModelServer
+    ingress: ModelIngress
+    hpa_name: pulumi.Output[str]
+    elastic_workload_name: pulumi.Output[str] | None
+    resource_policy_name: pulumi.Output[str] | None
 
 
 class InferenceService(pulumi.ComponentResource):
@@ -140,6 +172,10 @@ class InferenceService(pulumi.ComponentResource):
     resourcePolicy mode) is the Deployment name the ModelServer derives, the HPA targets the
     ElasticWorkload, the HPA's route label comes from the Ingress backend, and the PDB and ResourcePolicy
     select the pod labels the ModelServer sets.
+
+    A canary is a second such side (server, canary Ingress, budget, scaling, HPA) for another version, sharing the
+    store and the volume: its HPA scales on its own Ingress backend's route, and its server waits for its own
+    version's objects like the model's server does for its version.
     """
 
     endpoint_url: pulumi.Output[str]
@@ -164,6 +200,10 @@ class InferenceService(pulumi.ComponentResource):
     """Name of the SeldonDeployment."""
     predictor_deployment: pulumi.Output[str]
     """Deployment the Seldon operator creates from it."""
+    traffic: list[dict[str, Any]]
+    """Which version serves which share of the host's requests, and on which SeldonDeployment."""
+    canary_outputs: dict[str, pulumi.Output[str]]
+    """Names of the canary's objects (empty without a canary)."""
 
     def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         aliases: list[pulumi.Input[pulumi.Alias]] = [pulumi.Alias(name=former) for former in args["former_names"]]
@@ -175,15 +215,21 @@ class InferenceService(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self)
         ns, names, depends = args["namespace"], args["names"], args["depends"]
-
+        canary = args["canary"]
+        versions: dict[int, Path] = {}
+        if args["local_dir"] is not None:
+            versions[args["model_version"]] = args["local_dir"]
+        if canary is not None and canary["local_dir"] is not None:
+            versions[canary["version"]] = canary["local_dir"]
         store = ModelStore(
             f"{name}-store",
             {
                 "bucket": args["bucket"],
                 "prefix": args["model_prefix"],
                 "model": args["model_name"],
-                "version": args["model_version"],
-                "local_dir": args["local_dir"],
+                "versions": versions,
+                "former_version": args["model_version"],
+                "keep_dropped_versions": args["keep_dropped_versions"],
                 "oss_location": args["oss_location"],
             },
             child,
@@ -204,44 +250,18 @@ class InferenceService(pulumi.ComponentResource):
             },
             child,
         )
-        server = ModelServer(
-            f"{name}-server",
-            {
-                "namespace": ns,
-                "names": names,
-                "predictor_name": args["predictor_name"],
-                "model_name": args["model_name"],
-                "model_version": args["model_version"],
-                "model_base_path": store.base_path,
-                "claim_name": volume.claim_name,
-                "settings": args["server"],
-                "depends_on": depends["server"],
-            },
-            child,
-        )
-        ingress = ModelIngress(
-            f"{name}-ingress",
-            {
-                "namespace": ns,
-                "ingress_name": names.ingress,
-                "host": args["host"],
-                "service_name": server.service_name,
-                "service_port": server.http_port,
-                "ingress_class": args["ingress_class"],
-                "tls_secret": args["tls_secret"],
-            },
-            child,
-        )
-        PredictorDisruptionBudget(
-            f"{name}-budget",
-            {
-                "namespace": ns,
-                "budget_name": names.budget,
-                "selector": server.pod_selector,
-                "max_unavailable": args["pdb_max_unavailable"],
-                "min_available": args["pdb_min_available"],
-            },
-            child,
+        main = self._side(
+            name,
+            args,
+            store,
+            volume,
+            names=names,
+            version=args["model_version"],
+            canary_weight=None,
+            units=args["units"],
+            source_min=args["source_min"],
+            replicas=(args["autoscaler"]["min_replicas"], args["autoscaler"]["max_replicas"]),
+            scheduled=bool(args["cron_jobs"]),
         )
         cache = args["image_cache"]
         if cache is not None:
@@ -256,9 +276,127 @@ class InferenceService(pulumi.ComponentResource):
                 },
                 child,
             )
-        scaling = args["autoscaler"]
-        self.elastic_workload_name = None
-        self.resource_policy_name = None
+        self.cron_hpa_name = None
+        if args["cron_jobs"]:
+            cron = ScheduledScaling(
+                f"{name}-schedule",
+                {
+                    "namespace": ns,
+                    "cron_name": names.cron_hpa,
+                    "hpa_name": main["hpa_name"],
+                    "jobs": args["cron_jobs"],
+                    "depends_on": depends["schedule"],
+                },
+                child,
+            )
+            self.cron_hpa_name = cron.cron_name
+        self.traffic = [
+            {
+                "version": args["model_version"],
+                "weight": 100 - (canary["weight"] if canary else 0),
+                "seldonDeploymentName": names.sdep,
+            }
+        ]
+        self.canary_outputs = {}
+        if canary is not None:
+            side = self._side(
+                f"{name}-canary",
+                args,
+                store,
+                volume,
+                names=canary["names"],
+                version=canary["version"],
+                canary_weight=canary["weight"],
+                # The canary's capacity is its HPA's alone: no unit keeps pods for it.
+                units=[replace(u, min=0) for u in args["units"]],
+                source_min=0,
+                replicas=(canary["min_replicas"], canary["max_replicas"]),
+                scheduled=False,
+            )
+            self.traffic.append(
+                {"version": canary["version"], "weight": canary["weight"], "seldonDeploymentName": canary["names"].sdep}
+            )
+            optional = {"ElasticWorkloadName": side["elastic_workload_name"], "ResourcePolicyName": side["resource_policy_name"]}
+            self.canary_outputs = {
+                "canarySeldonDeploymentName": side["server"].sdep_name,
+                "canaryPredictorDeploymentName": side["server"].predictor_deployment,
+                "canaryIngressName": side["ingress"].ingress_name,
+                "canaryHpaName": side["hpa_name"],
+                **{f"canary{k}": v for k, v in optional.items() if v is not None},
+            }
+        self.endpoint_url = main["ingress"].endpoint_url
+        self.prediction_url = main["ingress"].prediction_url
+        self.host = main["ingress"].host
+        self.bucket = store.bucket
+        self.model_uri = store.model_uri
+        self.hpa_name = main["hpa_name"]
+        self.elastic_workload_name = main["elastic_workload_name"]
+        self.resource_policy_name = main["resource_policy_name"]
+        self.sdep_name = main["server"].sdep_name
+        self.predictor_deployment = main["server"].predictor_deployment
+        self.register_outputs(self.outputs())
+
+    def _side(
+        self,
+        name: str,
+        args: InferenceServiceArgs,
+        store: ModelStore,
+        volume: ModelVolume,
+        *,
+        names: ModelNames,
+        version: int,
+        canary_weight: int | None,
+        units: Sequence[UnitSpec],
+        source_min: int,
+        replicas: tuple[int, int],
+        scheduled: bool,
+    ) -> _Side:
+        """One server of ``version`` and what routes to it and scales it; logical names start with ``name``."""
+        child = pulumi.ResourceOptions(parent=self)
+        ns, depends, scaling = args["namespace"], args["depends"], args["autoscaler"]
+        server = ModelServer(
+            f"{name}-server",
+            {
+                "namespace": ns,
+                "names": names,
+                "predictor_name": args["predictor_name"],
+                "model_name": args["model_name"],
+                "model_version": version,
+                "model_base_path": store.base_path,
+                "claim_name": volume.claim_name,
+                "settings": args["server"],
+                # Every object of the version is uploaded before a pod template refers to it.
+                "depends_on": [*depends["server"], *store.uploads.get(version, [])],
+            },
+            child,
+        )
+        ingress = ModelIngress(
+            f"{name}-ingress",
+            {
+                "namespace": ns,
+                "ingress_name": names.ingress,
+                "host": args["host"],
+                "service_name": server.service_name,
+                "service_port": server.http_port,
+                "ingress_class": args["ingress_class"],
+                "tls_secret": args["tls_secret"],
+                "canary_weight": canary_weight,
+            },
+            child,
+        )
+        PredictorDisruptionBudget(
+            f"{name}-budget",
+            {
+                "namespace": ns,
+                "budget_name": names.budget,
+                "selector": server.pod_selector,
+                "max_unavailable": args["pdb_max_unavailable"],
+                "min_available": args["pdb_min_available"],
+            },
+            child,
+        )
+        elastic_workload_name: pulumi.Output[str] | None = None
+        resource_policy_name: pulumi.Output[str] | None = None
         target: ScaleTarget
         if args["scaling_mode"] == "resourcePolicy":
             policy = ResourcePolicyScaling(
@@ -267,13 +405,13 @@ class InferenceService(pulumi.ComponentResource):
                     "namespace": ns,
                     "policy_name": names.resource_policy,
                     "selector": server.pod_selector,
-                    "units": args["units"],
+                    "units": units,
                     "pod_policy": args["pod_policy"],
                     "depends_on": depends["elastic"],
                 },
                 child,
             )
-            self.resource_policy_name = policy.policy_name
+            resource_policy_name = policy.policy_name
             target = {"api_version": "apps/v1", "kind": "Deployment", "name": server.predictor_deployment}
         else:
             elastic = ElasticScaling(
@@ -282,16 +420,16 @@ class InferenceService(pulumi.ComponentResource):
                     "namespace": ns,
                     "workload_name": names.elastic_workload,
                     "source_deployment": server.predictor_deployment,
-                    "source_min": args["source_min"],
+                    "source_min": source_min,
                     "source_max": args["source_max"],
-                    "initial_replicas": scaling["min_replicas"],
-                    "units": args["units"],
+                    "initial_replicas": replicas[0],
+                    "units": units,
                     "pod_policy": args["pod_policy"],
                     "depends_on": depends["elastic"],
                 },
                 child,
             )
-            self.elastic_workload_name = elastic.workload_name
+            elastic_workload_name = elastic.workload_name
             target = {"api_version": elastic.api_version, "kind": elastic.kind, "name": elastic.workload_name}
         autoscaler = QpsAutoscaler(
             f"{name}-autoscaler",
@@ -302,39 +440,23 @@ class InferenceService(pulumi.ComponentResource):
                 "sls_project": scaling["sls_project"],
                 "sls_logstore": scaling["sls_logstore"],
                 "route": ingress.route,
-                "min_replicas": scaling["min_replicas"],
-                "max_replicas": scaling["max_replicas"],
+                "min_replicas": replicas[0],
+                "max_replicas": replicas[1],
                 "target_qps": scaling["target_qps"],
                 "scale_up_stabilization_seconds": scaling["scale_up_stabilization_seconds"],
                 "scale_down_stabilization_seconds": scaling["scale_down_stabilization_seconds"],
-                "scheduled": bool(args["cron_jobs"]),
+                "scheduled": scheduled,
                 "depends_on": depends["autoscaler"],
             },
             child,
         )
-        self.cron_hpa_name = None
-        if args["cron_jobs"]:
-            cron = ScheduledScaling(
-                f"{name}-schedule",
-                {
-                    "namespace": ns,
-                    "cron_name": names.cron_hpa,
-                    "hpa_name": autoscaler.hpa_name,
-                    "jobs": args["cron_jobs"],
-                    "depends_on": depends["schedule"],
-                },
-                child,
-            )
-            self.cron_hpa_name = cron.cron_name
-        self.endpoint_url = ingress.endpoint_url
-        self.prediction_url = ingress.prediction_url
-        self.host = ingress.host
-        self.bucket = store.bucket
-        self.model_uri = store.model_uri
-        self.hpa_name = autoscaler.hpa_name
-        self.sdep_name = server.sdep_name
-        self.predictor_deployment = server.predictor_deployment
-        self.register_outputs(self.outputs())
+        return {
+            "server": server,
+            "ingress": ingress,
+            "hpa_name": autoscaler.hpa_name,
+            "elastic_workload_name": elastic_workload_name,
+            "resource_policy_name": resource_policy_name,
+        }
 
     @staticmethod
     def pod_images(args: InferenceServiceArgs) -> tuple[str, ...]:
@@ -342,9 +464,9 @@ class InferenceService(pulumi.ComponentResource):
         server = args["server"]
         return pod_images(server["proxy_image"], server["serving_image"], args["executor_image"])
 
-    def outputs(self) -> dict[str, pulumi.Output[str]]:
+    def outputs(self) -> dict[str, Any]:
         """The stack outputs of this model."""
-        common = {
+        common: dict[str, Any] = {
             "endpointUrl": self.endpoint_url,
             "predictionUrl": self.prediction_url,
             "ingressHost": self.host,
@@ -353,10 +475,11 @@ class InferenceService(pulumi.ComponentResource):
             "hpaName": self.hpa_name,
             "seldonDeploymentName": self.sdep_name,
             "predictorDeploymentName": self.predictor_deployment,
+            "traffic": self.traffic,
         }
         optional = {
             "elasticWorkloadName": self.elastic_workload_name,
             "resourcePolicyName": self.resource_policy_name,
             "cronHpaName": self.cron_hpa_name,
         }
-        return {**common, **{k: v for k, v in optional.items() if v is not None}}
+        return {**common, **{k: v for k, v in optional.items() if v is not None}, **self.canary_outputs}

@@ -15,12 +15,12 @@ import pulumi_kubernetes as k8s
 
 from components.addons import AckAddons, AddonSpec
 from components.elastic_scaling import PodPolicy, UnitSpec
-from components.inference_service import Dependencies, InferenceService
+from components.inference_service import CanarySettings, Dependencies, InferenceService
 from components.ingress_logs import IngressAccessLogs
 from components.model_bucket import ModelBucket
 from components.model_volume import AccessKeyCredentials
 from components.namespace import ServingNamespace
-from components.naming import ack_test_domain, model_names
+from components.naming import ack_test_domain, canary_sdep, model_names
 from stackconfig import ConfigError, StackConfig, from_pulumi, load
 from stackconfig.addons import CRONHPA, ELASTIC_WORKLOAD, METRICS_ADAPTER, SELDON, VIRTUAL_NODE
 from stackconfig.models import ModelConfig, secret_value
@@ -155,11 +155,27 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                 },
                 "depends": depends,
                 "former_names": model.former_names,
+                "canary": _canary(config, model, project_dir),
+                "keep_dropped_versions": config.protect_bucket or not config.create_bucket,
             },
             providers,
         )
         outputs[model.name] = service.outputs()
     return outputs
+
+
+def _canary(config: StackConfig, model: ModelConfig, project_dir: Path) -> CanarySettings | None:
+    canary = model.canary
+    if canary is None:
+        return None
+    return {
+        "version": canary.version,
+        "weight": canary.weight,
+        "local_dir": model.canary_local_dir(project_dir),
+        "names": model_names(config.namespace, canary_sdep(model.sdep_name), model.predictor_name),
+        "min_replicas": canary.min_replicas,
+        "max_replicas": canary.max_replicas,
+    }
 
 
 def _units(model: ModelConfig) -> list[UnitSpec]:

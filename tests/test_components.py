@@ -98,7 +98,16 @@ def test_model_store_uploads_each_file_with_its_md5() -> None:
     result = run(
         lambda: {
             "uri": ModelStore(
-                "s", {"bucket": "bk", "prefix": "p/q", "model": "m", "version": 3, "local_dir": MODEL_DIR, "oss_location": None}
+                "s",
+                {
+                    "bucket": "bk",
+                    "prefix": "p/q",
+                    "model": "m",
+                    "versions": {3: MODEL_DIR},
+                    "former_version": 3,
+                    "keep_dropped_versions": False,
+                    "oss_location": None,
+                },
             ).model_uri
         }
     )
@@ -117,7 +126,15 @@ def test_model_store_existing_oss_location_uploads_nothing() -> None:
         lambda: {
             "uri": ModelStore(
                 "s",
-                {"bucket": "bk", "prefix": "p", "model": "m", "version": 1, "local_dir": None, "oss_location": ("other", "a/b")},
+                {
+                    "bucket": "bk",
+                    "prefix": "p",
+                    "model": "m",
+                    "versions": {},
+                    "former_version": 1,
+                    "keep_dropped_versions": True,
+                    "oss_location": ("other", "a/b"),
+                },
             ).model_uri
         }
     )
@@ -296,7 +313,7 @@ def test_qps_autoscaler_metric_and_behavior() -> None:
 def test_ingress_tls_urls_and_route() -> None:
     def build() -> dict[str, Any]:
         i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
-                               "service_port": 8000, "ingress_class": "nginx", "tls_secret": "x-tls"})  # fmt: skip
+                               "service_port": 8000, "ingress_class": "nginx", "tls_secret": "x-tls", "canary_weight": None})  # fmt: skip
         return {"url": i.prediction_url, "route": i.route}
 
     result = run(build)
@@ -309,7 +326,7 @@ def test_ingress_tls_urls_and_route() -> None:
 def test_ingress_without_tls_is_plain_http() -> None:
     def build() -> dict[str, Any]:
         i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
-                               "service_port": 8000, "ingress_class": None, "tls_secret": None})  # fmt: skip
+                               "service_port": 8000, "ingress_class": None, "tls_secret": None, "canary_weight": None})  # fmt: skip
         return {"url": i.endpoint_url}
 
     result = run(build)

@@ -105,10 +105,11 @@ def test_outputs_per_model(stack_run: Run) -> None:
     for model in stack_run.outputs:
         out = stack_run.outputs[model]
         common = {"endpointUrl", "predictionUrl", "ingressHost", "bucket", "modelUri", "hpaName", "seldonDeploymentName",
-                  "predictorDeploymentName"}  # fmt: skip
+                  "predictorDeploymentName", "traffic"}  # fmt: skip
         mode_key = "elasticWorkloadName" if stack_run.of_type(EW) else "resourcePolicyName"
         cron = {"cronHpaName"} if stack_run.of_type(CRONHPA) else set()
         assert set(out) == common | {mode_key} | cron
+        assert out["traffic"] == [{"version": 1, "weight": 100, "seldonDeploymentName": out["seldonDeploymentName"]}]
         assert out["endpointUrl"].endswith("://" + out["ingressHost"])
         assert out["predictionUrl"] == out["endpointUrl"] + "/api/v1.0/predictions"
         assert out["modelUri"].startswith(f"oss://{out['bucket']}/")
