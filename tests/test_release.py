@@ -1,0 +1,283 @@
+"""Releasing a model version: pods pinned to their own version, uploads before templates, and the canary.
+
+Expected objects are written out here; the rules they encode are cited in components/tf_serving.py,
+components/ingress.py and components/model_server.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stackconfig import PROJECT, ConfigError
+from tests.conftest import ROOT, run_config, stack_config, validated
+from tools import render
+from tools.mockrun import Registered, Run
+
+P = PROJECT
+SDEP = "kubernetes:machinelearning.seldon.io/v1:SeldonDeployment"
+OBJECT = "alicloud:oss/bucketObject:BucketObject"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+EW = "kubernetes:autoscaling.alibabacloud.com/v1beta1:ElasticWorkload"
+RP = "kubernetes:scheduling.alibabacloud.com/v1alpha1:ResourcePolicy"
+MODEL_FILES = ["fingerprint.pb", "saved_model.pb", "variables/variables.data-00000-of-00001", "variables/variables.index"]
+
+
+def models_of(config: dict[str, Any]) -> list[dict[str, Any]]:
+    models: list[dict[str, Any]] = config[f"{P}:models"]
+    return models
+
+
+def with_model(stack: str, **changes: Any) -> tuple[dict[str, Any], list[str]]:
+    config, secret_keys = stack_config(stack)
+    config = copy.deepcopy(config)
+    models_of(config)[0].update(changes)
+    return config, secret_keys
+
+
+def pinned_config(version: int, prefix: str = "arena/models") -> str:
+    return (
+        f'model_config_list {{\n  config {{\n    name: "fashion-mnist"\n    base_path: "/mnt/{prefix}/fashion-mnist"\n'
+        f'    model_platform: "tensorflow"\n    model_version_policy {{ specific {{ versions: {version} }} }}\n  }}\n}}\n'
+    )
+
+
+def serving(sdep: Registered) -> dict[str, Any]:
+    containers = sdep.inputs["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"]
+    found: dict[str, Any] = next(c for c in containers if c["name"] == "tfserving-gpu")
+    return found
+
+
+def sdep_named(run: Run, name: str) -> Registered:
+    return next(r for r in run.of_type(SDEP) if r.inputs["metadata"]["name"] == name)
+
+
+def test_version_1_then_2_pins_each_template_and_uploads_before_it() -> None:
+    runs = {v: run_config(*with_model("dev", version=v), "dev") for v in (1, 2)}
+    for version, run in runs.items():
+        container = serving(run.one(SDEP))
+        assert container["env"] == [{"name": "TF_MODEL_SERVER_CONFIG", "value": pinned_config(version)}]
+        for probe in ("startupProbe", "readinessProbe"):
+            assert container[probe]["httpGet"]["path"] == f"/v1/models/fashion-mnist/versions/{version}/metadata"
+        objects = run.of_type(OBJECT)
+        assert sorted(o.inputs["key"] for o in objects) == [f"arena/models/fashion-mnist/{version}/{f}" for f in MODEL_FILES]
+        # The SeldonDeployment (so every pod template) waits for every object of its version.
+        assert {o.urn for o in objects} <= set(run.one(SDEP).dependencies)
+    # Version 2's objects are new resources: uploading them updates none of version 1's.
+    assert not {o.urn for o in runs[1].of_type(OBJECT)} & {o.urn for o in runs[2].of_type(OBJECT)}
+
+
+def test_objects_of_a_dropped_version_stay_where_the_bucket_is_protected() -> None:
+    dev, prod = run_config(*stack_config("dev"), "dev"), run_config(*stack_config("prod"), "prod")
+    assert validated(*stack_config("prod")).protect_bucket and not validated(*stack_config("dev")).protect_bucket
+    assert prod.of_type(OBJECT) and all(o.retain_on_delete for o in prod.of_type(OBJECT))
+    assert dev.of_type(OBJECT) and not any(o.retain_on_delete for o in dev.of_type(OBJECT))
+
+
+def test_objects_keep_their_identity_from_before_versions_were_kept_apart() -> None:
+    run = run_config(*stack_config("dev"), "dev")
+    for o in run.of_type(OBJECT):
+        relative = o.inputs["key"].removeprefix("arena/models/fashion-mnist/1/")
+        assert o.name == f"fashion-mnist-store-v1-{relative}"
+        assert o.aliases == [f"fashion-mnist-store-{relative}"]
+
+
+# --------------------------------------------------------------------------------------------------- canary
+
+
+def version_dir(tmp_path: Path, version: int) -> Path:
+    """A SavedModel directory for another version (the fashion-mnist files under another number)."""
+    target = tmp_path / "models" / "fashion-mnist" / str(version)
+    shutil.copytree(ROOT / "models" / "fashion-mnist" / "1", target)
+    return target
+
+
+def canary_run(stack: str, tmp_path: Path, weight: int = 20) -> Run:
+    source = version_dir(tmp_path, 2)
+    return run_config(*with_model(stack, canary={"version": 2, "weight": weight, "source": str(source)}), stack)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_a_canary_renders_two_servers_two_ingresses_and_two_hpas_on_their_own_routes(stack: str, tmp_path: Path) -> None:
+    run = canary_run(stack, tmp_path)
+    plain = run_config(*stack_config(stack), stack)
+    main_name = validated(*stack_config(stack)).models[0].sdep_name
+    canary_name = f"{main_name}-canary"
+    namespace = sdep_named(plain, main_name).inputs["metadata"]["namespace"]
+
+    # Adding the canary (and uploading its version) changes nothing of the running server.
+    assert sdep_named(run, main_name).inputs == sdep_named(plain, main_name).inputs
+    canary = sdep_named(run, canary_name)
+    prefix = stack_config(stack)[0].get(f"{P}:modelPrefix", "models")
+    assert serving(canary)["env"][0]["value"] == pinned_config(2, prefix)
+    assert serving(canary)["readinessProbe"]["httpGet"]["path"] == "/v1/models/fashion-mnist/versions/2/metadata"
+    pod = canary.inputs["spec"]["predictors"][0]["componentSpecs"][0]
+    assert pod["metadata"]["labels"] == {"eci-inference.io/predictor": f"{canary_name}-predictor"}
+    claims = {v["name"]: v for v in pod["spec"]["volumes"]}["model-storage"]["persistentVolumeClaim"]["claimName"]
+    assert claims == f"{main_name}-model"  # the same volume
+
+    v2 = [o for o in run.of_type(OBJECT) if o.inputs["key"].startswith(f"{prefix}/fashion-mnist/2/")]
+    assert sorted(o.inputs["key"].rsplit("/2/", 1)[1] for o in v2) == MODEL_FILES
+    assert {o.urn for o in v2} <= set(canary.dependencies)
+
+    ingresses = {i.inputs["metadata"]["name"]: i.inputs for i in run.of_type(INGRESS)}
+    assert set(ingresses) == {main_name, canary_name}
+    assert "annotations" not in ingresses[main_name]["metadata"]
+    assert ingresses[canary_name]["metadata"]["annotations"] == {
+        "nginx.ingress.kubernetes.io/canary": "true",
+        "nginx.ingress.kubernetes.io/canary-weight": "20",
+    }
+    assert ingresses[canary_name]["spec"]["rules"][0]["host"] == ingresses[main_name]["spec"]["rules"][0]["host"]
+    backend = ingresses[canary_name]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": f"{canary_name}-predictor", "port": {"number": 8000}}
+
+    routes = {}
+    for hpa in run.of_type(HPA):
+        labels = hpa.inputs["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchLabels"]
+        routes[hpa.inputs["metadata"]["name"]] = (labels["sls.ingress.route"], hpa.inputs["spec"]["scaleTargetRef"]["name"])
+    expected_targets = (
+        {main_name: f"{main_name}-ew", canary_name: f"{canary_name}-ew"}
+        if run.of_type(EW)
+        else {main_name: f"{main_name}-predictor-0-tfserving-proxy-tfserving-gpu",
+              canary_name: f"{canary_name}-predictor-0-tfserving-proxy-tfserving-gpu"}
+    )  # fmt: skip
+    assert routes == {
+        f"{main_name}-hpa": (f"{namespace}-{main_name}-predictor-8000", expected_targets[main_name]),
+        f"{canary_name}-hpa": (f"{namespace}-{canary_name}-predictor-8000", expected_targets[canary_name]),
+    }
+    canary_hpa = next(h for h in run.of_type(HPA) if h.inputs["metadata"]["name"] == f"{canary_name}-hpa")
+    assert (canary_hpa.inputs["spec"]["minReplicas"], canary_hpa.inputs["spec"]["maxReplicas"]) == (1, 2)
+    if run.of_type(EW):
+        ew = next(e for e in run.of_type(EW) if e.inputs["metadata"]["name"] == f"{canary_name}-ew")
+        assert [u["min"] for u in ew.inputs["spec"]["elasticUnit"]] == [0] * len(ew.inputs["spec"]["elasticUnit"])
+        assert ew.inputs["spec"]["sourceTarget"]["min"] == 0
+    else:
+        policy = next(p for p in run.of_type(RP) if p.inputs["metadata"]["name"] == f"{canary_name}-rp")
+        assert policy.inputs["spec"]["selector"] == {"eci-inference.io/predictor": f"{canary_name}-predictor"}
+
+    out = run.outputs["fashion-mnist"]
+    assert out["traffic"] == [
+        {"version": 1, "weight": 80, "seldonDeploymentName": main_name},
+        {"version": 2, "weight": 20, "seldonDeploymentName": canary_name},
+    ]
+    assert (out["canarySeldonDeploymentName"], out["canaryIngressName"], out["canaryHpaName"]) == (
+        canary_name,
+        canary_name,
+        f"{canary_name}-hpa",
+    )
+
+
+def test_promote_and_roll_back(tmp_path: Path) -> None:
+    source = version_dir(tmp_path, 2)
+    rolled_back = canary_run("dev", tmp_path / "b", weight=0)
+    ingress = next(i for i in rolled_back.of_type(INGRESS) if i.inputs["metadata"]["name"].endswith("-canary"))
+    assert ingress.inputs["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"] == "0"
+    assert [t["weight"] for t in rolled_back.outputs["fashion-mnist"]["traffic"]] == [100, 0]
+
+    canaried = canary_run("dev", tmp_path / "c", weight=50)
+    promoted = run_config(*with_model("dev", version=2, source=str(source)), "dev")
+    assert promoted.outputs["fashion-mnist"]["traffic"] == [
+        {"version": 2, "weight": 100, "seldonDeploymentName": "fashion-mnist-eci"}
+    ]
+    assert len(promoted.of_type(SDEP)) == 1 and serving(promoted.one(SDEP))["env"][0]["value"] == pinned_config(2)
+    # The version's objects are the ones the canary uploaded: same resources, same keys, nothing re-uploaded.
+    canary_objects = {o.urn: o.inputs["key"] for o in canaried.of_type(OBJECT) if "/2/" in o.inputs["key"]}
+    assert {o.urn: o.inputs["key"] for o in promoted.of_type(OBJECT)} == canary_objects
+
+
+def test_a_canary_stack_renders_and_passes_check(tmp_path: Path, schemas_dir: Path) -> None:
+    data = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    data["config"][f"{P}:models"][0]["canary"] = {"version": 2, "weight": 10}
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    version_dir(project, 1)
+    version_dir(project, 2)  # beside version 1: the canary's default source
+    (project / "Pulumi.canary.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    assert render.main(["--stack", "canary", "--project-dir", str(project), "--out", str(out), "--check"]) == 0
+    kinds = [yaml.safe_load(p.read_text())["kind"] for p in sorted(out.glob("*.yaml"))]
+    assert kinds.count("SeldonDeployment") == kinds.count("Ingress") == kinds.count("HorizontalPodAutoscaler") == 2
+
+
+# --------------------------------------------------------------------------------------------------- bad input
+
+
+def canary_problems(tmp_path: Path, canary: dict[str, Any], stack: str = "dev", **top: Any) -> list[str]:
+    config, secret_keys = with_model(stack, canary=canary)
+    config.update({f"{P}:{k}": v for k, v in top.items()})
+    with pytest.raises(ConfigError) as caught:
+        validated(config, secret_keys)
+    return caught.value.problems
+
+
+def test_canary_weight_edges_are_accepted(tmp_path: Path) -> None:
+    source = str(version_dir(tmp_path, 2))
+    for weight in (0, 100):
+        config, secret_keys = with_model("dev", canary={"version": 2, "weight": weight, "source": source})
+        assert validated(config, secret_keys).models[0].canary is not None
+
+
+@pytest.mark.parametrize(
+    ("label", "canary", "top", "expected"),
+    [
+        ("weight below 0", {"version": 2, "weight": -1}, {}, "models[0].canary.weight = -1: must be a whole number >= 0 and <= 100"),
+        ("weight above 100", {"version": 2, "weight": 101}, {}, "models[0].canary.weight = 101: must be a whole number >= 0 and <= 100"),
+        ("fractional weight", {"version": 2, "weight": 12.5}, {}, "models[0].canary.weight = 12.5: must be a whole number"),
+        ("the served version", {"version": 1, "weight": 10}, {},
+         "models[0].canary.version = 1: is the version already served (version = 1)"),
+        ("no model files", {"version": 7, "weight": 10}, {},
+         "models[0].canary.version = 7: has no model files: "),
+        ("source without a model", {"version": 2, "weight": 10, "source": "components"}, {},
+         "models[0].canary.source = 'components': has no model files: "),
+        ("ingress class that cannot split", {"version": 2, "weight": 10}, {"ingressClass": "alb"},
+         "models[0].canary needs an ingress class that splits traffic by canary-weight (nginx); ingressClass is 'alb'"),
+        ("min above max", {"version": 2, "weight": 10, "minReplicas": 3, "maxReplicas": 2}, {},
+         "models[0].canary.minReplicas = 3: is greater than canary.maxReplicas = 2"),
+        ("unknown key", {"version": 2, "weight": 10, "weigth": 3}, {}, "models[0].canary.weigth is not a known key"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)  # fmt: skip
+def test_each_bad_canary_gets_its_clear_message(
+    tmp_path: Path, label: str, canary: dict[str, Any], top: dict[str, Any], expected: str
+) -> None:
+    if "source" not in canary and label not in ("no model files", "the served version"):
+        canary = {**canary, "source": str(version_dir(tmp_path, canary["version"]))}
+    found = canary_problems(tmp_path, canary, **top)
+    assert any(expected in p for p in found), f"{label}: {expected!r} not in {found}"
+
+
+def test_a_canary_on_an_oss_model_reads_the_version_beside_it(tmp_path: Path) -> None:
+    config, secret_keys = with_model("dev", source="oss://shared-models/fm", canary={"version": 2, "weight": 5})
+    assert validated(config, secret_keys).models[0].canary_local_dir(ROOT) is None
+    config, secret_keys = with_model(
+        "dev", source="oss://shared-models/fm", canary={"version": 2, "weight": 5, "source": "models/fashion-mnist/1"}
+    )
+    with pytest.raises(ConfigError) as caught:
+        validated(config, secret_keys)
+    assert any(
+        "models[0].canary.source = 'models/fashion-mnist/1': must not be set for an oss:// model: the canary reads "
+        "oss://shared-models/fm/2/" in p
+        for p in caught.value.problems
+    ), caught.value.problems
+
+
+def test_a_bad_canary_registers_nothing() -> None:
+    import pulumi
+
+    from program import main
+    from tools.mockrun import run_program
+
+    config, secret_keys = with_model("dev", canary={"version": 1, "weight": 101})
+    run = Run()
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(main, config, secret_keys, into=run)
+    message = str(caught.value)
+    assert "models[0].canary.weight = 101" in message and "Traceback" not in message
+    assert run.resources == []
