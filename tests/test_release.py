@@ -173,6 +173,20 @@ def test_a_canary_renders_two_servers_two_ingresses_and_two_hpas_on_their_own_ro
     )
 
 
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_a_canary_stack_passes_every_mandatory_policy(stack: str, tmp_path: Path) -> None:
+    from policies.eci_policies import RESOURCE_POLICIES, STACK_POLICIES
+    from tests.policy_helpers import check, check_stack, registered_args, registered_resource
+
+    run = canary_run(stack, tmp_path)
+    mandatory = [p for p in RESOURCE_POLICIES if p.enforcement_level is not None and p.enforcement_level.value == "mandatory"]
+    violations = [(p.name, r.name, m) for p in mandatory for r in run.resources for m in check(p, registered_args(r))]
+    resources = [registered_resource(r) for r in run.resources]
+    violations += [(p.name, "stack", m) for p in STACK_POLICIES for m, _ in check_stack(p, resources)]
+    assert violations == []
+    assert len(run.of_type(SDEP)) == 2
+
+
 def test_promote_and_roll_back(tmp_path: Path) -> None:
     source = version_dir(tmp_path, 2)
     rolled_back = canary_run("dev", tmp_path / "b", weight=0)
