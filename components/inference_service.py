@@ -174,8 +174,10 @@ class InferenceService(pulumi.ComponentResource):
     select the pod labels the ModelServer sets.
 
     A canary is a second such side (server, canary Ingress, budget, scaling, HPA) for another version, sharing the
-    store and the volume: its HPA scales on its own Ingress backend's route, and its server waits for its own
-    version's objects like the model's server does for its version.
+    store and the volume; its server waits for its own version's objects like the model's server does for its
+    version. Its HPA scales on its weight's share of the host's route, the only series that counts its requests
+    (components/qps_autoscaler.py); the model's HPA keeps counting the whole host, so the model's side stays sized for
+    all of it and a roll back needs no scale-out.
     """
 
     endpoint_url: pulumi.Output[str]
@@ -262,6 +264,8 @@ class InferenceService(pulumi.ComponentResource):
             source_min=args["source_min"],
             replicas=(args["autoscaler"]["min_replicas"], args["autoscaler"]["max_replicas"]),
             scheduled=bool(args["cron_jobs"]),
+            metric_route=None,
+            traffic_share=100,
         )
         cache = args["image_cache"]
         if cache is not None:
@@ -310,8 +314,12 @@ class InferenceService(pulumi.ComponentResource):
                 # The canary's capacity is its HPA's alone: no unit keeps pods for it.
                 units=[replace(u, min=0) for u in args["units"]],
                 source_min=0,
-                replicas=(canary["min_replicas"], canary["max_replicas"]),
+                # With weight 0 the canary gets no request: its HPA has nothing to scale on.
+                replicas=(canary["min_replicas"], canary["max_replicas"] if canary["weight"] else canary["min_replicas"]),
                 scheduled=False,
+                # ingress-nginx logs the canary's requests under the host's route (components/qps_autoscaler.py).
+                metric_route=main["ingress"].route,
+                traffic_share=canary["weight"] or 100,
             )
             self.traffic.append(
                 {"version": canary["version"], "weight": canary["weight"], "seldonDeploymentName": canary["names"].sdep}
@@ -350,8 +358,14 @@ class InferenceService(pulumi.ComponentResource):
         source_min: int,
         replicas: tuple[int, int],
         scheduled: bool,
+        metric_route: pulumi.Output[str] | None,
+        traffic_share: int,
     ) -> _Side:
-        """One server of ``version`` and what routes to it and scales it; logical names start with ``name``."""
+        """One server of ``version`` and what routes to it and scales it; logical names start with ``name``.
+
+        Its HPA counts the requests logged under ``metric_route`` (its own Ingress's route when None) and scales on
+        ``traffic_share`` % of them.
+        """
         child = pulumi.ResourceOptions(parent=self)
         ns, depends, scaling = args["namespace"], args["depends"], args["autoscaler"]
         server = ModelServer(
@@ -439,10 +453,11 @@ class InferenceService(pulumi.ComponentResource):
                 "target": target,
                 "sls_project": scaling["sls_project"],
                 "sls_logstore": scaling["sls_logstore"],
-                "route": ingress.route,
+                "route": ingress.route if metric_route is None else metric_route,
                 "min_replicas": replicas[0],
                 "max_replicas": replicas[1],
                 "target_qps": scaling["target_qps"],
+                "traffic_share": traffic_share,
                 "scale_up_stabilization_seconds": scaling["scale_up_stabilization_seconds"],
                 "scale_down_stabilization_seconds": scaling["scale_down_stabilization_seconds"],
                 "scheduled": scheduled,

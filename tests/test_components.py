@@ -293,7 +293,7 @@ def test_qps_autoscaler_metric_and_behavior() -> None:
     def build() -> dict[str, Any]:
         a = QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
                                 "sls_project": "proj", "sls_logstore": "store", "route": "ns-svc-8000", "min_replicas": 2,
-                                "max_replicas": 9, "target_qps": 7, "scale_up_stabilization_seconds": 0,
+                                "max_replicas": 9, "target_qps": 7, "traffic_share": 100, "scale_up_stabilization_seconds": 0,
                                 "scale_down_stabilization_seconds": 120, "scheduled": False, "depends_on": []})  # fmt: skip
         return {"hpa": a.hpa_name}
 

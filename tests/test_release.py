@@ -137,19 +137,24 @@ def test_a_canary_renders_two_servers_two_ingresses_and_two_hpas_on_their_own_ro
     backend = ingresses[canary_name]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend == {"name": f"{canary_name}-predictor", "port": {"number": 8000}}
 
-    routes = {}
+    hpas = {}
     for hpa in run.of_type(HPA):
-        labels = hpa.inputs["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchLabels"]
-        routes[hpa.inputs["metadata"]["name"]] = (labels["sls.ingress.route"], hpa.inputs["spec"]["scaleTargetRef"]["name"])
+        spec = hpa.inputs["spec"]
+        external = spec["metrics"][0]["external"]
+        route = external["metric"]["selector"]["matchLabels"]["sls.ingress.route"]
+        hpas[hpa.inputs["metadata"]["name"]] = (route, external["target"]["averageValue"], spec["scaleTargetRef"]["name"])
     expected_targets = (
         {main_name: f"{main_name}-ew", canary_name: f"{canary_name}-ew"}
         if run.of_type(EW)
         else {main_name: f"{main_name}-predictor-0-tfserving-proxy-tfserving-gpu",
               canary_name: f"{canary_name}-predictor-0-tfserving-proxy-tfserving-gpu"}
     )  # fmt: skip
-    assert routes == {
-        f"{main_name}-hpa": (f"{namespace}-{main_name}-predictor-8000", expected_targets[main_name]),
-        f"{canary_name}-hpa": (f"{namespace}-{canary_name}-predictor-8000", expected_targets[canary_name]),
+    # Both count the host's route (ingress-nginx logs canary requests under the primary upstream); the canary scales
+    # on its 20 %: averageValue 10 * 100 / 20 = 50 host requests per second per canary replica.
+    host_route = f"{namespace}-{main_name}-predictor-8000"
+    assert hpas == {
+        f"{main_name}-hpa": (host_route, "10", expected_targets[main_name]),
+        f"{canary_name}-hpa": (host_route, "50", expected_targets[canary_name]),
     }
     canary_hpa = next(h for h in run.of_type(HPA) if h.inputs["metadata"]["name"] == f"{canary_name}-hpa")
     assert (canary_hpa.inputs["spec"]["minReplicas"], canary_hpa.inputs["spec"]["maxReplicas"]) == (1, 2)
@@ -187,11 +192,46 @@ def test_a_canary_stack_passes_every_mandatory_policy(stack: str, tmp_path: Path
     assert len(run.of_type(SDEP)) == 2
 
 
+@pytest.mark.parametrize(
+    ("target_qps", "share", "expected"),
+    [(10, 100, "10"), (10, 20, "50"), (10, 3, "334"), (7, 1, "700"), (1, 99, "2"), (5, 50, "10")],
+)
+def test_a_sides_average_value_is_its_share_of_the_host_route(target_qps: int, share: int, expected: str) -> None:
+    from components.qps_autoscaler import average_value
+
+    assert average_value(target_qps, share) == expected  # ceil(target * 100 / share), hand-computed
+
+
+@pytest.mark.parametrize("share", [0, 101])
+def test_a_share_outside_1_to_100_is_refused(share: int) -> None:
+    from components.qps_autoscaler import average_value
+
+    with pytest.raises(ValueError, match="traffic_share must be 1..100"):
+        average_value(10, share)
+
+
+def test_the_wiring_policy_wants_the_canary_hpa_on_the_host_route(tmp_path: Path) -> None:
+    from policies.eci_policies import STACK_POLICIES
+    from tests.policy_helpers import check_stack, registered_resource
+
+    run = canary_run("dev", tmp_path)
+    wiring = next(p for p in STACK_POLICIES if p.name == "inference-wiring")
+    assert check_stack(wiring, [registered_resource(r) for r in run.resources]) == []
+    # The canary Ingress's own route counts nothing (ingress-nginx logs the primary upstream): refused.
+    hpa = next(h for h in run.of_type(HPA) if h.inputs["metadata"]["name"] == "fashion-mnist-eci-canary-hpa")
+    labels = hpa.inputs["spec"]["metrics"][0]["external"]["metric"]["selector"]["matchLabels"]
+    labels["sls.ingress.route"] = "default-fashion-mnist-eci-canary-predictor-8000"
+    found = check_stack(wiring, [registered_resource(r) for r in run.resources])
+    assert len(found) == 1 and "has route 'default-fashion-mnist-eci-predictor-8000'" in found[0][0], found
+
+
 def test_promote_and_roll_back(tmp_path: Path) -> None:
     source = version_dir(tmp_path, 2)
     rolled_back = canary_run("dev", tmp_path / "b", weight=0)
     ingress = next(i for i in rolled_back.of_type(INGRESS) if i.inputs["metadata"]["name"].endswith("-canary"))
     assert ingress.inputs["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"] == "0"
+    hpa = next(h for h in rolled_back.of_type(HPA) if h.inputs["metadata"]["name"] == "fashion-mnist-eci-canary-hpa")
+    assert (hpa.inputs["spec"]["minReplicas"], hpa.inputs["spec"]["maxReplicas"]) == (1, 1)  # no traffic, no scaling
     assert [t["weight"] for t in rolled_back.outputs["fashion-mnist"]["traffic"]] == [100, 0]
 
     canaried = canary_run("dev", tmp_path / "c", weight=50)
