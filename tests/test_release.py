@@ -206,7 +206,7 @@ def test_a_sides_average_value_is_its_share_of_the_host_route(target_qps: int, s
 def test_a_share_outside_1_to_100_is_refused(share: int) -> None:
     from components.qps_autoscaler import average_value
 
-    with pytest.raises(ValueError, match="traffic_share must be 1..100"):
+    with pytest.raises(ValueError, match=r"traffic_share must be 1\.\.100"):
         average_value(10, share)
 
 
