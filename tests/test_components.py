@@ -164,7 +164,7 @@ def test_model_volume_with_the_eci_ram_role_names_it_and_has_no_secret() -> None
     assert result.of_type("kubernetes:core/v1:Secret") == []
     csi = result.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]["csi"]
     assert csi["volumeAttributes"] == {"bucket": "bk", "url": "oss-cn-beijing-internal.aliyuncs.com", "path": "/",
-                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other", "ramRole": "reader"}  # fmt: skip
+                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other -o umask=022", "ramRole": "reader"}  # fmt: skip
     assert "nodePublishSecretRef" not in csi
 
 

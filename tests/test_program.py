@@ -151,7 +151,7 @@ def test_prod_is_protected_encrypted_tls_and_mounts_with_the_eci_ram_role() -> N
         "bucket": "eci-inference-prod-models",
         "url": "oss-cn-beijing-internal.aliyuncs.com",
         "path": "/",
-        "otherOpts": "-o max_stat_cache_size=0 -o allow_other",
+        "otherOpts": "-o max_stat_cache_size=0 -o allow_other -o umask=022",
         "ramRole": "eci-inference-prod-oss-reader",
     }
     assert "nodePublishSecretRef" not in csi
