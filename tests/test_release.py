@@ -335,3 +335,22 @@ def test_a_bad_canary_registers_nothing() -> None:
     message = str(caught.value)
     assert "models[0].canary.weight = 101" in message and "Traceback" not in message
     assert run.resources == []
+
+
+def test_the_serving_command_writes_the_pods_own_config_and_runs_the_server_with_its_flags(tmp_path: Path) -> None:
+    """The container's command, run by a real bash with the binary and the config path moved into ``tmp_path``."""
+    import os
+    import subprocess
+
+    from components import tf_serving
+
+    invocation = tf_serving.serving_invocation("fashion-mnist", "arena/models/fashion-mnist", 2)
+    config_file, binary = tmp_path / "models.config", tmp_path / "tensorflow_model_server"
+    binary.write_text('#!/bin/bash\nprintf "%s\\n" "$@"\n')
+    binary.chmod(0o755)
+    shell, flag, script, name = invocation["command"]
+    script = script.replace(tf_serving.MODEL_CONFIG_FILE, str(config_file)).replace(tf_serving.SERVING_BINARY, str(binary))
+    env = {**os.environ, **{e["name"]: e["value"] for e in invocation["env"]}}
+    done = subprocess.run([shell, flag, script, name, *invocation["args"]], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["--port=7001", "--rest_api_port=8501", "--model_config_file=/run/tfserving/models.config"]
+    assert config_file.read_text() == pinned_config(2)  # byte for byte what the pod's env carries
