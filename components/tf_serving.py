@@ -118,14 +118,19 @@ def serving_probes(model_name: str, version: int, load_timeout_seconds: int) -> 
     }
 
 
+def _text_string(value: str) -> str:
+    """A protobuf text-format string literal: quotes, backslashes and control characters escaped, UTF-8 kept."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def model_config(model_name: str, base_path: str, version: int) -> str:
     """A ``ModelServerConfig`` in text format serving exactly ``version`` of one model (module doc)."""
     return (
         "model_config_list {\n"
         "  config {\n"
-        f"    name: {json.dumps(model_name)}\n"
-        f"    base_path: {json.dumps(base_path)}\n"
-        f"    model_platform: {json.dumps(TENSORFLOW_PLATFORM)}\n"
+        f"    name: {_text_string(model_name)}\n"
+        f"    base_path: {_text_string(base_path)}\n"
+        f"    model_platform: {_text_string(TENSORFLOW_PLATFORM)}\n"
         f"    model_version_policy {{ specific {{ versions: {version} }} }}\n"
         "  }\n"
         "}\n"
@@ -170,10 +175,10 @@ def volume_mounts() -> list[dict[str, Any]]:
 
 
 def volumes(claim_name: str) -> list[dict[str, Any]]:
-    """The pod volumes :func:`volume_mounts` needs: the model's PVC (read-only) and a small in-memory ``emptyDir``."""
+    """The pod volumes :func:`volume_mounts` needs: the model's PVC (read-only) and a small ``emptyDir``."""
     return [
         {"name": MODEL_VOLUME, "persistentVolumeClaim": {"claimName": claim_name, "readOnly": True}},
-        {"name": CONFIG_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+        {"name": CONFIG_VOLUME, "emptyDir": {"sizeLimit": "1Mi"}},
     ]
 
 

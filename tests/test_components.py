@@ -237,7 +237,7 @@ def test_model_server_derives_the_operator_names() -> None:
     ]
     assert pod["volumes"] == [
         {"name": "model-storage", "persistentVolumeClaim": {"claimName": "c", "readOnly": True}},
-        {"name": "tfserving-config", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+        {"name": "tfserving-config", "emptyDir": {"sizeLimit": "1Mi"}},
     ]
     assert spec["predictors"][0]["componentSpecs"][0]["metadata"] == {"labels": {"eci-inference.io/predictor": "sd-pred"}}
     assert pod["terminationGracePeriodSeconds"] == 45

@@ -354,3 +354,11 @@ def test_the_serving_command_writes_the_pods_own_config_and_runs_the_server_with
     done = subprocess.run([shell, flag, script, name, *invocation["args"]], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == ["--port=7001", "--rest_api_port=8501", "--model_config_file=/run/tfserving/models.config"]
     assert config_file.read_text() == pinned_config(2)  # byte for byte what the pod's env carries
+
+
+def test_the_model_config_quotes_its_strings_as_protobuf_text_format_does() -> None:
+    from components.tf_serving import model_config
+
+    text = model_config("m", '/mnt/a"b\\c/é', 3)
+    assert '    base_path: "/mnt/a\\"b\\\\c/é"\n' in text  # \" and \\ escaped, UTF-8 kept
+    assert "model_version_policy { specific { versions: 3 } }" in text

@@ -32,7 +32,7 @@ INTENDED: list[tuple[str, str, str]] = [
     ("SeldonDeployment", r".*containers\[\d\]\.securityContext\..*", "Both containers run as a non-root user without privilege escalation or capabilities."),
     ("SeldonDeployment", r".*containers\[1\]\.ports\[1\]\..*", "TF Serving's REST port 8501 is set and declared explicitly; the proxy calls it."),
     ("SeldonDeployment", r".*containers\[1\]\.(command|args|env)\[\d\].*", "TF Serving is started by its own `command` (the image's entrypoint script, which prepends its own flags, never runs) with `--model_config_file`: a model config whose `specific` version policy pins the pod to the `version` in its own spec (carried in its env), instead of `--model_base_path`, whose `latest` policy loads whatever version appears in the bucket."),
-    ("SeldonDeployment", r".*volumeMounts\[1\]\..*|.*volumes\[1\]\..*", "A small in-memory `emptyDir` at `/run/tfserving` holds that model config file."),
+    ("SeldonDeployment", r".*volumeMounts\[1\]\..*|.*volumes\[1\]\..*", "A small `emptyDir` at `/run/tfserving` holds that model config file."),
     ("PersistentVolume", r"spec\.csi\.volumeAttributes\.otherOpts", "ossfs gets `-o umask=022` beside `allow_other`, so TF Serving's user (uid 1000) can read the model files and enter its directories."),
     ("SeldonDeployment", r".*volumeMounts\[0\]\.readOnly|.*persistentVolumeClaim\.readOnly", "The model volume is mounted read-only."),
     ("SeldonDeployment", r".*persistentVolumeClaim\.claimName", "The claim is the PVC this stack creates, passed from the volume component."),
