@@ -404,8 +404,10 @@ class InferenceService(pulumi.ComponentResource):
                 "namespace": ns,
                 "budget_name": names.budget,
                 "selector": server.pod_selector,
-                "max_unavailable": args["pdb_max_unavailable"],
-                "min_available": args["pdb_min_available"],
+                # The model's budget is checked against the model's maxReplicas; the canary's few pods get the
+                # default budget, one unavailable at a time, which never blocks every eviction.
+                "max_unavailable": args["pdb_max_unavailable"] if canary_weight is None else 1,
+                "min_available": args["pdb_min_available"] if canary_weight is None else None,
             },
             child,
         )

@@ -225,6 +225,15 @@ def test_the_wiring_policy_wants_the_canary_hpa_on_the_host_route(tmp_path: Path
     assert len(found) == 1 and "has route 'default-fashion-mnist-eci-predictor-8000'" in found[0][0], found
 
 
+def test_the_canary_budget_never_blocks_every_eviction(tmp_path: Path) -> None:
+    source = str(version_dir(tmp_path, 2))
+    run = run_config(*with_model("dev", pdbMinAvailable=2, canary={"version": 2, "weight": 5, "source": source}), "dev")
+    budgets = {b.inputs["metadata"]["name"]: b.inputs["spec"] for b in run.of_type("kubernetes:policy/v1:PodDisruptionBudget")}
+    assert budgets["fashion-mnist-eci-pdb"]["minAvailable"] == 2
+    canary = budgets["fashion-mnist-eci-canary-pdb"]
+    assert canary["maxUnavailable"] == 1 and "minAvailable" not in canary
+
+
 def test_promote_and_roll_back(tmp_path: Path) -> None:
     source = version_dir(tmp_path, 2)
     rolled_back = canary_run("dev", tmp_path / "b", weight=0)
