@@ -8,9 +8,9 @@ render (type, name, inputs, and where each sits) through the SDK classes, under 
   parents, providers or dependencies, no Outputs between resources. The layout issue's floor.
 - ``structure``: every resource the render registers, components included, each under its parent, with the render's
   options (providers, dependencies as ``depends_on``, ``ignoreChanges``, ``replaceOnChanges``,
-  ``deleteBeforeReplace``) and its secrets, each component a class with its own constructor calling
-  ``register_outputs({})``. Inputs are plain values otherwise: no Outputs between resources, no stack outputs. This is
-  the cost of the resource tree itself, which a program that registers this tree pays.
+  ``deleteBeforeReplace``, ``retainOnDelete``, named aliases) and its secrets, each component a class with its own
+  constructor calling ``register_outputs({})``. Inputs are plain values otherwise: no Outputs between resources, no
+  stack outputs. This is the cost of the resource tree itself, which a program that registers this tree pays.
 
     venv/bin/python -m benchmarks.floor_program FLOOR.json [flat|structure]
 """
@@ -135,6 +135,8 @@ def structure(resources: list[dict[str, Any]]) -> None:
                     ignore_changes=resource["ignore_changes"] or None,
                     replace_on_changes=resource["replace_on_changes"] or None,
                     delete_before_replace=resource["delete_before_replace"] or None,
+                    retain_on_delete=resource["retain_on_delete"] or None,
+                    aliases=[pulumi.Alias(name=alias) for alias in resource["aliases"] if alias] or None,
                 )
                 made[urn] = register({**resource, "inputs": _secrets(resource["masked"], resource["inputs"])}, opts)
             else:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 import pulumi
 
@@ -56,7 +57,7 @@ class Dependencies(TypedDict):
     """What each part waits for (the add-ons its objects need), chosen by the program from the add-on catalog."""
 
     server: Sequence[pulumi.Resource]
-    """The model server's operator: Seldon's, or KServe's controller and CRDs."""
+    """The Seldon operator."""
     elastic: Sequence[pulumi.Resource]
     """The ElasticWorkload controller and the virtual node (elasticWorkload mode), or the virtual node."""
     autoscaler: Sequence[pulumi.Resource]
@@ -65,6 +66,23 @@ class Dependencies(TypedDict):
     """The CronHPA controller."""
     image_cache: Sequence[pulumi.Resource]
     """The virtual node (it installs the ImageCache CRD)."""
+
+
+class CanarySettings(TypedDict):
+    """A second server for another version of the model, taking a share of the model host's requests."""
+
+    version: int
+    """Version the canary serves (never the model's ``version``)."""
+    weight: int
+    """Percentage (0-100) of the host's requests ingress-nginx sends to the canary."""
+    local_dir: Path | None
+    """Local SavedModel directory of that version to upload, or None when ``oss_location`` holds it."""
+    names: ModelNames
+    """The canary's own names (SeldonDeployment, Deployment, Service, Ingress, HPA, ...); the volume is shared."""
+    min_replicas: int
+    """Fewest canary replicas."""
+    max_replicas: int
+    """Most canary replicas (its own small capacity on the model's units)."""
 
 
 class InferenceServiceArgs(TypedDict):
@@ -101,7 +119,7 @@ class InferenceServiceArgs(TypedDict):
     server_kind: Literal["seldon", "kserve"]
     """Which server serves the model: a SeldonDeployment, or a KServe InferenceService."""
     server: ServerSettings
-    """Images, resources, grace period and probe timing of the server (the proxy's only with Seldon)."""
+    """Images, resources, grace period and probe timing of the server."""
     executor_image: str
     """The executor image the Seldon operator injects into every predictor pod (from its chart values)."""
     host: str
@@ -134,6 +152,20 @@ class InferenceServiceArgs(TypedDict):
     """The add-ons each part waits for."""
     former_names: Sequence[str]
     """Names this model had before (aliases, so a rename keeps the resources)."""
+    canary: CanarySettings | None
+    """A canary of another version, or None."""
+    keep_dropped_versions: bool
+    """Leave a version's uploaded objects in the bucket when the stack stops serving it."""
+
+
+class _Side(TypedDict):
+    """What one server (the model's, or its canary) registered."""
+
+    server: ModelServer | KServeServer
+    ingress: ModelIngress
+    hpa_name: pulumi.Output[str]
+    elastic_workload_name: pulumi.Output[str] | None
+    resource_policy_name: pulumi.Output[str] | None
 
 
 SERVER_NAME_OUTPUT = {"seldon": "seldonDeploymentName", "kserve": "inferenceServiceName"}
@@ -155,6 +187,12 @@ class InferenceService(pulumi.ComponentResource):
     resourcePolicy mode) is the Deployment name the ModelServer derives, the HPA targets the
     ElasticWorkload, the HPA's route label comes from the Ingress backend, and the PDB and ResourcePolicy
     select the pod labels the ModelServer sets.
+
+    A canary is a second such side (server, canary Ingress, budget, scaling, HPA) for another version, sharing the
+    store and the volume; its server waits for its own version's objects like the model's server does for its
+    version. Its HPA scales on its weight's share of the host's route, the only series that counts its requests
+    (components/qps_autoscaler.py); the model's HPA keeps counting the whole host, so the model's side stays sized for
+    all of it and a roll back needs no scale-out.
     """
 
     endpoint_url: pulumi.Output[str]
@@ -179,6 +217,10 @@ class InferenceService(pulumi.ComponentResource):
     """Name of the SeldonDeployment or InferenceService."""
     predictor_deployment: pulumi.Output[str]
     """Deployment the server's operator creates from it."""
+    traffic: list[dict[str, Any]]
+    """Which version serves which share of the host's requests, and on which server object."""
+    canary_outputs: dict[str, pulumi.Output[str]]
+    """Names of the canary's objects (empty without a canary)."""
 
     def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         aliases: list[pulumi.Input[pulumi.Alias]] = [pulumi.Alias(name=former) for former in args["former_names"]]
@@ -190,15 +232,21 @@ class InferenceService(pulumi.ComponentResource):
         )
         child = pulumi.ResourceOptions(parent=self)
         ns, names, depends = args["namespace"], args["names"], args["depends"]
-
+        canary = args["canary"]
+        versions: dict[int, Path] = {}
+        if args["local_dir"] is not None:
+            versions[args["model_version"]] = args["local_dir"]
+        if canary is not None and canary["local_dir"] is not None:
+            versions[canary["version"]] = canary["local_dir"]
         store = ModelStore(
             f"{name}-store",
             {
                 "bucket": args["bucket"],
                 "prefix": args["model_prefix"],
                 "model": args["model_name"],
-                "version": args["model_version"],
-                "local_dir": args["local_dir"],
+                "versions": versions,
+                "former_version": args["model_version"],
+                "keep_dropped_versions": args["keep_dropped_versions"],
                 "oss_location": args["oss_location"],
             },
             child,
@@ -219,31 +267,20 @@ class InferenceService(pulumi.ComponentResource):
             },
             child,
         )
-        server = self._server(name, args, store.base_path, volume.claim_name, child)
-        ingress = ModelIngress(
-            f"{name}-ingress",
-            {
-                "namespace": ns,
-                "ingress_name": names.ingress,
-                "host": args["host"],
-                "service_name": server.service_name,
-                "service_port": server.http_port,
-                "ingress_class": args["ingress_class"],
-                "tls_secret": args["tls_secret"],
-                "prediction_path": prediction_path(args["server_kind"], args["model_name"]),
-            },
-            child,
-        )
-        PredictorDisruptionBudget(
-            f"{name}-budget",
-            {
-                "namespace": ns,
-                "budget_name": names.budget,
-                "selector": server.pod_selector,
-                "max_unavailable": args["pdb_max_unavailable"],
-                "min_available": args["pdb_min_available"],
-            },
-            child,
+        main = self._side(
+            name,
+            args,
+            store,
+            volume,
+            names=names,
+            version=args["model_version"],
+            canary_weight=None,
+            units=args["units"],
+            source_min=args["source_min"],
+            replicas=(args["autoscaler"]["min_replicas"], args["autoscaler"]["max_replicas"]),
+            scheduled=bool(args["cron_jobs"]),
+            metric_route=None,
+            traffic_share=100,
         )
         cache = args["image_cache"]
         if cache is not None:
@@ -258,9 +295,131 @@ class InferenceService(pulumi.ComponentResource):
                 },
                 child,
             )
-        scaling = args["autoscaler"]
-        self.elastic_workload_name = None
-        self.resource_policy_name = None
+        self.cron_hpa_name = None
+        if args["cron_jobs"]:
+            cron = ScheduledScaling(
+                f"{name}-schedule",
+                {
+                    "namespace": ns,
+                    "cron_name": names.cron_hpa,
+                    "hpa_name": main["hpa_name"],
+                    "jobs": args["cron_jobs"],
+                    "depends_on": depends["schedule"],
+                },
+                child,
+            )
+            self.cron_hpa_name = cron.cron_name
+        self.traffic = [
+            {
+                "version": args["model_version"],
+                "weight": 100 - (canary["weight"] if canary else 0),
+                SERVER_NAME_OUTPUT[args["server_kind"]]: names.sdep,
+            }
+        ]
+        self.canary_outputs = {}
+        if canary is not None:
+            side = self._side(
+                f"{name}-canary",
+                args,
+                store,
+                volume,
+                names=canary["names"],
+                version=canary["version"],
+                canary_weight=canary["weight"],
+                # The canary's capacity is its HPA's alone: no unit keeps pods for it.
+                units=[replace(u, min=0) for u in args["units"]],
+                source_min=0,
+                # With weight 0 the canary gets no request: its HPA has nothing to scale on.
+                replicas=(canary["min_replicas"], canary["max_replicas"] if canary["weight"] else canary["min_replicas"]),
+                scheduled=False,
+                # ingress-nginx logs the canary's requests under the host's route (components/qps_autoscaler.py).
+                metric_route=main["ingress"].route,
+                traffic_share=canary["weight"] or 100,
+            )
+            self.traffic.append(
+                {
+                    "version": canary["version"],
+                    "weight": canary["weight"],
+                    SERVER_NAME_OUTPUT[args["server_kind"]]: canary["names"].sdep,
+                }
+            )
+            optional = {"ElasticWorkloadName": side["elastic_workload_name"], "ResourcePolicyName": side["resource_policy_name"]}
+            self.canary_outputs = {
+                "canary" + _capital(SERVER_NAME_OUTPUT[args["server_kind"]]): side["server"].server_name,
+                "canaryPredictorDeploymentName": side["server"].predictor_deployment,
+                "canaryIngressName": side["ingress"].ingress_name,
+                "canaryHpaName": side["hpa_name"],
+                **{f"canary{k}": v for k, v in optional.items() if v is not None},
+            }
+        self.endpoint_url = main["ingress"].endpoint_url
+        self.prediction_url = main["ingress"].prediction_url
+        self.host = main["ingress"].host
+        self.bucket = store.bucket
+        self.model_uri = store.model_uri
+        self.hpa_name = main["hpa_name"]
+        self.elastic_workload_name = main["elastic_workload_name"]
+        self.resource_policy_name = main["resource_policy_name"]
+        self.server_kind = args["server_kind"]
+        self.server_name = main["server"].server_name
+        self.predictor_deployment = main["server"].predictor_deployment
+        self.register_outputs(self.outputs())
+
+    def _side(
+        self,
+        name: str,
+        args: InferenceServiceArgs,
+        store: ModelStore,
+        volume: ModelVolume,
+        *,
+        names: ModelNames,
+        version: int,
+        canary_weight: int | None,
+        units: Sequence[UnitSpec],
+        source_min: int,
+        replicas: tuple[int, int],
+        scheduled: bool,
+        metric_route: pulumi.Output[str] | None,
+        traffic_share: int,
+    ) -> _Side:
+        """One server of ``version`` and what routes to it and scales it; logical names start with ``name``.
+
+        Its HPA counts the requests logged under ``metric_route`` (its own Ingress's route when None) and scales on
+        ``traffic_share`` % of them.
+        """
+        child = pulumi.ResourceOptions(parent=self)
+        ns, depends, scaling = args["namespace"], args["depends"], args["autoscaler"]
+        # Every object of the version is uploaded before a pod template refers to it.
+        server = self._server(name, args, names, version, store.base_path, volume.claim_name, store.uploads.get(version, []))
+        ingress = ModelIngress(
+            f"{name}-ingress",
+            {
+                "namespace": ns,
+                "ingress_name": names.ingress,
+                "host": args["host"],
+                "service_name": server.service_name,
+                "service_port": server.http_port,
+                "ingress_class": args["ingress_class"],
+                "tls_secret": args["tls_secret"],
+                "canary_weight": canary_weight,
+                "prediction_path": prediction_path(args["server_kind"], args["model_name"]),
+            },
+            child,
+        )
+        PredictorDisruptionBudget(
+            f"{name}-budget",
+            {
+                "namespace": ns,
+                "budget_name": names.budget,
+                "selector": server.pod_selector,
+                # The model's budget is checked against the model's maxReplicas; the canary's few pods get the
+                # default budget, one unavailable at a time, which never blocks every eviction.
+                "max_unavailable": args["pdb_max_unavailable"] if canary_weight is None else 1,
+                "min_available": args["pdb_min_available"] if canary_weight is None else None,
+            },
+            child,
+        )
+        elastic_workload_name: pulumi.Output[str] | None = None
+        resource_policy_name: pulumi.Output[str] | None = None
         target: ScaleTarget
         if args["scaling_mode"] == "resourcePolicy":
             policy = ResourcePolicyScaling(
@@ -269,13 +428,13 @@ class InferenceService(pulumi.ComponentResource):
                     "namespace": ns,
                     "policy_name": names.resource_policy,
                     "selector": server.pod_selector,
-                    "units": args["units"],
+                    "units": units,
                     "pod_policy": args["pod_policy"],
                     "depends_on": depends["elastic"],
                 },
                 child,
             )
-            self.resource_policy_name = policy.policy_name
+            resource_policy_name = policy.policy_name
             target = {"api_version": "apps/v1", "kind": "Deployment", "name": server.predictor_deployment}
         else:
             elastic = ElasticScaling(
@@ -284,16 +443,16 @@ class InferenceService(pulumi.ComponentResource):
                     "namespace": ns,
                     "workload_name": names.elastic_workload,
                     "source_deployment": server.predictor_deployment,
-                    "source_min": args["source_min"],
+                    "source_min": source_min,
                     "source_max": args["source_max"],
-                    "initial_replicas": scaling["min_replicas"],
-                    "units": args["units"],
+                    "initial_replicas": replicas[0],
+                    "units": units,
                     "pod_policy": args["pod_policy"],
                     "depends_on": depends["elastic"],
                 },
                 child,
             )
-            self.elastic_workload_name = elastic.workload_name
+            elastic_workload_name = elastic.workload_name
             target = {"api_version": elastic.api_version, "kind": elastic.kind, "name": elastic.workload_name}
         autoscaler = QpsAutoscaler(
             f"{name}-autoscaler",
@@ -303,60 +462,48 @@ class InferenceService(pulumi.ComponentResource):
                 "target": target,
                 "sls_project": scaling["sls_project"],
                 "sls_logstore": scaling["sls_logstore"],
-                "route": ingress.route,
-                "min_replicas": scaling["min_replicas"],
-                "max_replicas": scaling["max_replicas"],
+                "route": ingress.route if metric_route is None else metric_route,
+                "min_replicas": replicas[0],
+                "max_replicas": replicas[1],
                 "target_qps": scaling["target_qps"],
+                "traffic_share": traffic_share,
                 "scale_up_stabilization_seconds": scaling["scale_up_stabilization_seconds"],
                 "scale_down_stabilization_seconds": scaling["scale_down_stabilization_seconds"],
-                "scheduled": bool(args["cron_jobs"]),
+                "scheduled": scheduled,
                 "depends_on": depends["autoscaler"],
             },
             child,
         )
-        self.cron_hpa_name = None
-        if args["cron_jobs"]:
-            cron = ScheduledScaling(
-                f"{name}-schedule",
-                {
-                    "namespace": ns,
-                    "cron_name": names.cron_hpa,
-                    "hpa_name": autoscaler.hpa_name,
-                    "jobs": args["cron_jobs"],
-                    "depends_on": depends["schedule"],
-                },
-                child,
-            )
-            self.cron_hpa_name = cron.cron_name
-        self.endpoint_url = ingress.endpoint_url
-        self.prediction_url = ingress.prediction_url
-        self.host = ingress.host
-        self.bucket = store.bucket
-        self.model_uri = store.model_uri
-        self.hpa_name = autoscaler.hpa_name
-        self.server_kind = args["server_kind"]
-        self.server_name = server.server_name
-        self.predictor_deployment = server.predictor_deployment
-        self.register_outputs(self.outputs())
+        return {
+            "server": server,
+            "ingress": ingress,
+            "hpa_name": autoscaler.hpa_name,
+            "elastic_workload_name": elastic_workload_name,
+            "resource_policy_name": resource_policy_name,
+        }
 
-    @staticmethod
     def _server(
+        self,
         name: str,
         args: InferenceServiceArgs,
+        names: ModelNames,
+        version: int,
         base_path: pulumi.Input[str],
         claim_name: pulumi.Input[str],
-        child: pulumi.ResourceOptions,
+        uploads: Sequence[pulumi.Resource],
     ) -> ModelServer | KServeServer:
-        """The model's server: both kinds give the same outputs, so nothing after this knows which it has."""
+        """The server of ``version``: both kinds give the same outputs, so nothing after this knows which it has."""
+        child = pulumi.ResourceOptions(parent=self)
         settings = args["server"]
+        depends_on = [*args["depends"]["server"], *uploads]
         if args["server_kind"] == "kserve":
             return KServeServer(
                 f"{name}-kserve",
                 {
                     "namespace": args["namespace"],
-                    "names": args["names"],
+                    "names": names,
                     "model_name": args["model_name"],
-                    "model_version": args["model_version"],
+                    "model_version": version,
                     "model_base_path": base_path,
                     "claim_name": claim_name,
                     "container": {
@@ -368,7 +515,7 @@ class InferenceService(pulumi.ComponentResource):
                         "model_load_timeout_seconds": settings["model_load_timeout_seconds"],
                     },
                     "termination_grace_seconds": settings["termination_grace_seconds"],
-                    "depends_on": args["depends"]["server"],
+                    "depends_on": depends_on,
                 },
                 child,
             )
@@ -376,14 +523,14 @@ class InferenceService(pulumi.ComponentResource):
             f"{name}-server",
             {
                 "namespace": args["namespace"],
-                "names": args["names"],
+                "names": names,
                 "predictor_name": args["predictor_name"],
                 "model_name": args["model_name"],
-                "model_version": args["model_version"],
+                "model_version": version,
                 "model_base_path": base_path,
                 "claim_name": claim_name,
                 "settings": settings,
-                "depends_on": args["depends"]["server"],
+                "depends_on": depends_on,
             },
             child,
         )
@@ -398,9 +545,9 @@ class InferenceService(pulumi.ComponentResource):
             return (server["serving_image"],)
         return pod_images(server["proxy_image"], server["serving_image"], args["executor_image"])
 
-    def outputs(self) -> dict[str, pulumi.Output[str]]:
+    def outputs(self) -> dict[str, Any]:
         """The stack outputs of this model."""
-        common = {
+        common: dict[str, Any] = {
             "endpointUrl": self.endpoint_url,
             "predictionUrl": self.prediction_url,
             "ingressHost": self.host,
@@ -409,11 +556,16 @@ class InferenceService(pulumi.ComponentResource):
             "hpaName": self.hpa_name,
             SERVER_NAME_OUTPUT[self.server_kind]: self.server_name,
             "predictorDeploymentName": self.predictor_deployment,
-            "protocol": pulumi.Output.from_input(PROTOCOL[self.server_kind]),
+            "protocol": PROTOCOL[self.server_kind],
+            "traffic": self.traffic,
         }
         optional = {
             "elasticWorkloadName": self.elastic_workload_name,
             "resourcePolicyName": self.resource_policy_name,
             "cronHpaName": self.cron_hpa_name,
         }
-        return {**common, **{k: v for k, v in optional.items() if v is not None}}
+        return {**common, **{k: v for k, v in optional.items() if v is not None}, **self.canary_outputs}
+
+
+def _capital(key: str) -> str:
+    return key[0].upper() + key[1:]

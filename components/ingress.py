@@ -1,4 +1,11 @@
-"""The Ingress in front of the Seldon predictor Service."""
+"""The Ingress in front of the Seldon predictor Service, and the canary Ingress that splits its host's traffic.
+
+A canary is a second Ingress for the same host and path with ingress-nginx's canary annotations: ACK, "Use the
+NGINX Ingress controller to implement canary releases and blue-green releases" (canary-* annotations; every canary
+Ingress needs ``nginx.ingress.kubernetes.io/canary: "true"``, and ``canary-weight`` sends that percentage, 0-100, of
+the requests to its backend). The canary backend is its own upstream, so its requests are logged, and counted by the
+metrics adapter, under its own ``sls.ingress.route`` (``<namespace>-<service>-<port>``), which its HPA selects.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +36,19 @@ class ModelIngressArgs(TypedDict):
     """Secret with the certificate for ``host``; None serves plain HTTP."""
     prediction_path: str
     """The server's REST prediction path (Seldon's, or TF Serving's through KServe)."""
+    canary_weight: int | None
+    """None for the host's Ingress; a percentage (0-100) for a canary Ingress taking that share of its requests."""
+
+
+CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary"
+CANARY_WEIGHT_ANNOTATION = "nginx.ingress.kubernetes.io/canary-weight"
+
+
+def canary_annotations(weight: int | None) -> dict[str, str] | None:
+    """ingress-nginx's weight-based canary annotations (module doc); None for the host's Ingress."""
+    if weight is None:
+        return None
+    return {CANARY_ANNOTATION: "true", CANARY_WEIGHT_ANNOTATION: str(weight)}
 
 
 class ModelIngress(pulumi.ComponentResource):
@@ -42,6 +62,8 @@ class ModelIngress(pulumi.ComponentResource):
     """The server's REST prediction URL."""
     route: pulumi.Output[str]
     """``sls.ingress.route`` of the backend: ``<namespace>-<service>-<port>``."""
+    ingress_name: pulumi.Output[str]
+    """Name of the Ingress."""
 
     def __init__(self, name: str, args: ModelIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eci-inference:index:ModelIngress", name, None, opts)
@@ -53,7 +75,12 @@ class ModelIngress(pulumi.ComponentResource):
             tls = [k8s.networking.v1.IngressTLSArgs(hosts=[args["host"]], secret_name=args["tls_secret"])]
         ingress = k8s.networking.v1.Ingress(
             f"{name}-ingress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args["ingress_name"], namespace=args["namespace"], labels=MANAGED_BY),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args["ingress_name"],
+                namespace=args["namespace"],
+                labels=MANAGED_BY,
+                annotations=canary_annotations(args["canary_weight"]),
+            ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name=args["ingress_class"],
                 tls=tls,
@@ -79,6 +106,7 @@ class ModelIngress(pulumi.ComponentResource):
         self.route = pulumi.Output.all(ingress.urn, args["namespace"], args["service_name"], args["service_port"]).apply(
             lambda v: sls_route(v[1], v[2], v[3])
         )
+        self.ingress_name = ingress.metadata.name
         self.register_outputs(
             {"host": self.host, "endpoint_url": self.endpoint_url, "prediction_url": self.prediction_url, "route": self.route}
         )

@@ -23,8 +23,12 @@ not write:
 - Ingress: the label ``networking.kserve.io/visibility: cluster-local`` stops KServe creating its own Ingress
   (``reconcilers/ingress/kube_ingress_reconciler.go``); the stack's ``ModelIngress`` is the only route, so the HPA's
   SLS route label is the one ACK's adapter sees.
-- Rollouts: ``spec.predictor.deploymentStrategy`` takes precedence over the controller's default (25 % / 25 %) and
-  its config map (``createRawDefaultDeployment``), so the stack's surge rollout reaches the Deployment.
+- Rollouts: ``spec.predictor.deploymentStrategy`` takes precedence over the controller's default and its config map
+  (``createRawDefaultDeployment``). Without it ``setDefaultDeploymentSpec`` writes ``maxUnavailable: 25%`` and
+  ``maxSurge: 25%``, so a version change would take a quarter of the ready pods away before their replacements are
+  Ready. The InferenceService therefore asks for what the Seldon operator's Deployments get
+  (``components/model_server.py``): ``maxUnavailable: 0`` and ``maxSurge: 25%``, a surge rollout in which an old pod
+  leaves only once a new one is Ready on the new version (docs/releasing.md).
 """
 
 from __future__ import annotations
@@ -92,13 +96,18 @@ def kserve_container(args: KServeServerArgs, model_base_path: str) -> dict[str, 
     return container
 
 
+SURGE_ROLLOUT = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}}
+"""New pods first; an old one leaves only when a new one is Ready (module doc)."""
+
+
 def inference_service_spec(args: KServeServerArgs, model_base_path: str, claim_name: str) -> dict[str, Any]:
     """The ``spec`` of the InferenceService: one predictor, no ``minReplicas``/``maxReplicas`` (module doc)."""
     return {
         "predictor": {
             "labels": pod_labels(args["names"]),
+            "deploymentStrategy": SURGE_ROLLOUT,
             "containers": [kserve_container(args, model_base_path)],
-            "volumes": [tf_serving.model_volume(claim_name)],
+            "volumes": tf_serving.volumes(claim_name),
             "terminationGracePeriodSeconds": args["termination_grace_seconds"],
         }
     }

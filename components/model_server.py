@@ -17,6 +17,15 @@ What the Seldon Core operator 1.17.1 does with it (SeldonIO/seldon-core tag v1.1
   (``components/tf_serving.py``, which builds the whole TF Serving container). A new pod joins
   the predictor Service only once every container is ready.
 - Labels: componentSpec ``metadata.labels`` are copied onto the pod template (lines 1046-1050).
+- Rollouts: ``createDeploymentWithoutEngine`` (line 998) gives every predictor Deployment
+  ``RollingUpdate{MaxUnavailable: &intstr.IntOrString{StrVal: "10%"}}``. ``Type`` is left at its zero value, ``Int``
+  (k8s.io/apimachinery ``pkg/util/intstr``: ``Int Type = iota``; ``MarshalJSON`` writes ``IntVal`` for ``Int``), so
+  the API server receives ``maxUnavailable: 0`` and defaults the absent ``maxSurge`` to 25 % (rounded up). A template
+  change is therefore a surge rollout: new pods first, an old pod removed only once a new one is Ready (as
+  SeldonIO/seldon-operator#74 reports from a cluster). Nothing in a SeldonDeployment can change this: the
+  componentSpec (``SeldonPodSpec``: metadata, spec, hpaSpec, replicas, kedaSpec, pdbSpec) has no strategy
+  (SeldonIO/seldon-core#1821), and ``createDeployments`` writes the whole desired spec back (``found.Spec =
+  deploy.Spec``, line 1744). Readiness is TF Serving's probe on the pod's own version, so "Ready" means serving it.
 """
 
 from __future__ import annotations
@@ -147,7 +156,7 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                                     model_base_path,
                                 ),
                             ],
-                            "volumes": [tf_serving.model_volume(claim_name)],
+                            "volumes": tf_serving.volumes(claim_name),
                             "terminationGracePeriodSeconds": settings["termination_grace_seconds"],
                         },
                     }

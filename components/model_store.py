@@ -1,9 +1,10 @@
-"""One model version in OSS: uploaded file by file from a local SavedModel, or an existing oss:// prefix."""
+"""A model's versions in OSS: each uploaded file by file from a local SavedModel, or an existing oss:// prefix."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TypedDict
 
@@ -22,12 +23,16 @@ class ModelStoreArgs(TypedDict):
     """Object prefix of uploaded models."""
     model: str
     """Model name, the directory under the prefix."""
-    version: int
-    """Model version, the directory TF Serving loads."""
-    local_dir: Path | None
-    """Local SavedModel directory to upload; ``None`` when ``oss_location`` holds the model."""
+    versions: Mapping[int, Path]
+    """Local SavedModel directory of each version to upload (the served one and a canary's); empty when
+    ``oss_location`` holds the model."""
+    former_version: int | None
+    """The version whose objects were named without a version before versions were kept apart (an alias keeps them)."""
+    keep_dropped_versions: bool
+    """Leave a version's objects in the bucket when the stack stops serving it (``retainOnDelete``), so pods of that
+    version that start during a rollout, or a roll back, still find them."""
     oss_location: tuple[str, str] | None
-    """``(bucket, path)`` of an existing ``oss://`` location holding the model."""
+    """``(bucket, path)`` of an existing ``oss://`` location holding the model's version directories."""
 
 
 def _content_md5(path: Path) -> str:
@@ -40,10 +45,11 @@ def saved_model_files(directory: Path) -> list[Path]:
 
 
 class ModelStore(pulumi.ComponentResource):
-    """Puts the SavedModel at ``<prefix>/<model>/<version>/`` and says where TF Serving finds it.
+    """Puts each SavedModel at ``<prefix>/<model>/<version>/`` and says where TF Serving finds them.
 
-    Each file is one ``BucketObject`` whose inputs are its key, path and MD5, so a re-run with unchanged
-    files changes nothing and a changed file updates only that object.
+    Each file is one ``BucketObject`` named by its version and path, whose inputs are its key, path and MD5, so a
+    re-run with unchanged files changes nothing, a changed file updates only that object, and adding a version
+    (a canary, or a new ``version``) creates objects without touching the ones pods already serve.
     """
 
     bucket: pulumi.Output[str]
@@ -52,26 +58,36 @@ class ModelStore(pulumi.ComponentResource):
     """Object path of the model's base directory (the versions live under it)."""
     model_uri: pulumi.Output[str]
     """``oss://<bucket>/<base path>``."""
+    uploads: dict[int, list[pulumi.Resource]]
+    """The objects of each uploaded version: a server of that version depends on all of them, so no pod template
+    refers to a version before its files are complete."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eci-inference:index:ModelStore", name, None, opts)
-        local_dir = args["local_dir"]
-        if local_dir is not None:
-            version_prefix = model_key_prefix(args["prefix"], args["model"], args["version"])
+        self.uploads = {}
+        for version, local_dir in sorted(args["versions"].items()):
+            version_prefix = model_key_prefix(args["prefix"], args["model"], version)
+            objects: list[pulumi.Resource] = []
             for path in saved_model_files(local_dir):
                 relative = path.relative_to(local_dir).as_posix()
-                alicloud.oss.BucketObject(
-                    f"{name}-{relative}",
-                    bucket=args["bucket"],
-                    key=f"{version_prefix}/{relative}",
-                    source=str(path),
-                    content_md5=_content_md5(path),
-                    opts=pulumi.ResourceOptions(parent=self),
+                aliases: list[pulumi.Input[pulumi.Alias]] = (
+                    [pulumi.Alias(name=f"{name}-{relative}")] if version == args["former_version"] else []
                 )
+                objects.append(
+                    alicloud.oss.BucketObject(
+                        f"{name}-v{version}-{relative}",
+                        bucket=args["bucket"],
+                        key=f"{version_prefix}/{relative}",
+                        source=str(path),
+                        content_md5=_content_md5(path),
+                        opts=pulumi.ResourceOptions(parent=self, aliases=aliases, retain_on_delete=args["keep_dropped_versions"]),
+                    )
+                )
+            self.uploads[version] = objects
+        if args["oss_location"] is None:
             self.bucket = pulumi.Output.from_input(args["bucket"])
             base = f"{args['prefix']}/{args['model']}"
         else:
-            assert args["oss_location"] is not None, "ModelStore needs local_dir or oss_location"
             bucket, base = args["oss_location"]
             self.bucket = pulumi.Output.from_input(bucket)
         self.base_path = pulumi.Output.from_input(base)

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.naming import MANAGED_BY
+from components.tf_serving import model_mount_options
 
 OSS_CSI_DRIVER = "ossplugin.csi.alibabacloud.com"
 RAM_ROLE_ATTRIBUTE = "ramRole"
@@ -71,7 +72,7 @@ class ModelVolume(pulumi.ComponentResource):
             "bucket": args["bucket"],
             "url": args["endpoint"],
             "path": "/",
-            "otherOpts": "-o max_stat_cache_size=0 -o allow_other",
+            "otherOpts": model_mount_options(),
         }
         secret_ref: k8s.core.v1.SecretReferenceArgs | None = None
         if args["rrsa_role_name"] is not None:

@@ -129,6 +129,14 @@ def ack_test_domain(name: str, cluster_id: str, region: str) -> str:
     return f"{name}.{cluster_id}.{region}.alicontainer.com"
 
 
+CANARY_SUFFIX = "-canary"
+
+
+def canary_sdep(sdep: str) -> str:
+    """The canary's SeldonDeployment: ``<sdep>-canary`` (its Deployment, Service, Ingress, HPA follow from it)."""
+    return f"{sdep}{CANARY_SUFFIX}"
+
+
 def model_key_prefix(prefix: str, model: str, version: int) -> str:
     """Object prefix of one model version in the bucket: ``<prefix>/<model>/<version>``."""
     return f"{prefix}/{model}/{version}"

@@ -1,4 +1,14 @@
-"""The HPA that scales on the Ingress QPS that ACK's metrics adapter reads from SLS."""
+"""The HPA that scales on the Ingress QPS that ACK's metrics adapter reads from SLS.
+
+The adapter counts the ingress log lines whose ``proxy_upstream_name`` is the ``sls.ingress.route`` label
+(alibaba-cloud-metrics-adapter ``pkg/metrics/sls/ingress.go``, ``getSLSIngressQuery``: ``* and proxy_upstream_name:
+<route> | SELECT count(1) / <interval>``). ingress-nginx logs a request it sends to a canary backend under the
+primary backend's ``proxy_upstream_name`` and names the canary only in ``proxy_alternative_upstream_name``
+(``rootfs/etc/nginx/lua/balancer.lua``, ``get_balancer``). So no series counts a canary's requests alone: a canary's
+HPA reads the host's route, the whole host's QPS, and scales on its share of it (``traffic_share``): with
+``averageValue = targetQps * 100 / share`` the HPA asks for ``ceil(host QPS * share / 100 / targetQps)`` replicas,
+which is the side's own QPS over ``targetQps`` when ingress-nginx splits by the weight.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +55,8 @@ class QpsAutoscalerArgs(TypedDict):
     """Most replicas."""
     target_qps: int
     """QPS per replica above which it scales out."""
+    traffic_share: int
+    """Percentage (1-100) of the route's requests the scaled pods receive (100 but for a canary; module doc)."""
     scale_up_stabilization_seconds: int
     """Window over which scale-up recommendations are compared."""
     scale_down_stabilization_seconds: int
@@ -72,6 +84,13 @@ def behavior(up_seconds: int, down_seconds: int) -> k8s.autoscaling.v2.Horizonta
             policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Percent", value=10, period_seconds=60)],
         ),
     )
+
+
+def average_value(target_qps: int, traffic_share: int) -> str:
+    """The metric's ``averageValue`` for pods that get ``traffic_share`` % of the route's requests (module doc)."""
+    if not 1 <= traffic_share <= 100:
+        raise ValueError(f"traffic_share must be 1..100, not {traffic_share}")
+    return str(-(-target_qps * 100 // traffic_share))
 
 
 class QpsAutoscaler(pulumi.ComponentResource):
@@ -107,7 +126,7 @@ class QpsAutoscaler(pulumi.ComponentResource):
                                 ),
                             ),
                             target=k8s.autoscaling.v2.MetricTargetArgs(
-                                type="AverageValue", average_value=str(args["target_qps"])
+                                type="AverageValue", average_value=average_value(args["target_qps"], args["traffic_share"])
                             ),
                         ),
                     )

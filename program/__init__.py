@@ -15,12 +15,12 @@ import pulumi_kubernetes as k8s
 
 from components.addons import AckAddons, AddonSpec
 from components.elastic_scaling import PodPolicy, UnitSpec
-from components.inference_service import Dependencies, InferenceService
+from components.inference_service import CanarySettings, Dependencies, InferenceService
 from components.ingress_logs import IngressAccessLogs
 from components.model_bucket import ModelBucket
 from components.model_volume import AccessKeyCredentials
 from components.namespace import ServingNamespace
-from components.naming import ModelNames, ack_test_domain, kserve_model_names, model_names
+from components.naming import ModelNames, ack_test_domain, canary_sdep, kserve_model_names, model_names
 from stackconfig import ConfigError, StackConfig, from_pulumi, load
 from stackconfig.addons import CRONHPA, ELASTIC_WORKLOAD, KSERVE, KSERVE_CRD, METRICS_ADAPTER, SELDON, VIRTUAL_NODE
 from stackconfig.models import ModelConfig, secret_value
@@ -159,6 +159,8 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                 },
                 "depends": depends[model.server],
                 "former_names": model.former_names,
+                "canary": _canary(config, model, project_dir),
+                "keep_dropped_versions": config.protect_bucket or not config.create_bucket,
             },
             providers,
         )
@@ -170,10 +172,26 @@ SERVER_ADDONS = {"seldon": (SELDON,), "kserve": (KSERVE_CRD, KSERVE)}
 """The add-ons a model's server objects wait for."""
 
 
-def _names(config: StackConfig, model: ModelConfig) -> ModelNames:
+def _names(config: StackConfig, model: ModelConfig, server_name: str | None = None) -> ModelNames:
+    """The names of the model's objects, or of its canary's (``server_name``: the canary's server object)."""
     if model.server == "kserve":
-        return kserve_model_names(config.namespace, model.server_name)
-    return model_names(config.namespace, model.sdep_name, model.predictor_name, config.deployment_name_as_prefix)
+        return kserve_model_names(config.namespace, server_name or model.server_name)
+    prefix = config.deployment_name_as_prefix
+    return model_names(config.namespace, server_name or model.sdep_name, model.predictor_name, prefix)
+
+
+def _canary(config: StackConfig, model: ModelConfig, project_dir: Path) -> CanarySettings | None:
+    canary = model.canary
+    if canary is None:
+        return None
+    return {
+        "version": canary.version,
+        "weight": canary.weight,
+        "local_dir": model.canary_local_dir(project_dir),
+        "names": _names(config, model, canary_sdep(model.server_name)),
+        "min_replicas": canary.min_replicas,
+        "max_replicas": canary.max_replicas,
+    }
 
 
 def _units(model: ModelConfig) -> list[UnitSpec]:

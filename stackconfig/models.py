@@ -240,6 +240,42 @@ class ImageCacheConfig(_Model):
     retention_days: Whole | None = Field(None, ge=1)
 
 
+CANARY_INGRESS_CLASSES = ("nginx",)
+"""IngressClasses whose controller honours ingress-nginx's ``canary-weight`` annotation: ACK's NGINX Ingress
+controller ("Use the NGINX Ingress controller to implement canary releases and blue-green releases"). ACK's ALB and
+MSE Ingresses split traffic with their own annotations (``alb.ingress.kubernetes.io/canary-weight``, ...), which this
+stack does not write."""
+CANARY_SUFFIX = "-canary"
+"""Appended to the SeldonDeployment's name for the canary's (components.naming.canary_sdep does the same)."""
+
+
+def _saved_model_problem(where: Path) -> str | None:
+    """Why ``where`` is not a local SavedModel directory, or None."""
+    try:
+        if not where.is_dir():
+            return f"{where} is not a directory"
+        if not ((where / "saved_model.pb").is_file() or (where / "saved_model.pbtxt").is_file()):
+            return f"{where} holds no TensorFlow SavedModel (saved_model.pb and variables/)"
+    except OSError as error:
+        return f"{where} cannot be read ({error})"
+    return None
+
+
+class CanaryConfig(_Model):
+    """A second server for another version of the model, taking ``weight`` % of the model host's requests."""
+
+    version: Whole = Field(ge=1, description="the version the canary serves")
+    weight: Whole = Field(ge=0, le=100, description="percentage of the host's requests sent to the canary")
+    source: str | None = Field(
+        None,
+        min_length=1,
+        description="local SavedModel directory of that version (default: the directory named <version> beside the "
+        "model's source); not allowed for an oss:// model, whose versions are read from <path>/<version>/",
+    )
+    min_replicas: Whole = Field(1, ge=1)
+    max_replicas: Whole = Field(2, ge=1)
+
+
 class ModelConfig(_Model):
     """One served model: its source, its server, its scaling and its route."""
 
@@ -277,6 +313,9 @@ class ModelConfig(_Model):
     image_cache: ImageCacheConfig | None = None
     model_load_timeout_seconds: Whole = Field(900, ge=60, le=3600)
     """How long TF Serving may take to load the model after the pod starts (a cold ECI start reads it from OSS)."""
+    canary: CanaryConfig | None = None
+    """A canary of another version; promote with ``version: <canary version>`` and no canary, roll back with weight 0
+    or no canary."""
     server: Literal["seldon", "kserve"] = "seldon"
     """The model server: Seldon Core v1 (the recipe's) or KServe in Standard mode (docs/servers.md)."""
     inference_service_name: str | None = Field(None, min_length=1, max_length=MAX_ISVC_NAME)
@@ -338,6 +377,70 @@ class ModelConfig(_Model):
         """The SavedModel directory to upload, or ``None`` for an ``oss://`` source."""
         return None if self.oss_source else (project_dir / self.source).resolve()
 
+    def canary_local_dir(self, project_dir: Path) -> Path | None:
+        """The canary version's SavedModel directory to upload, or ``None`` (no canary, or an ``oss://`` source)."""
+        if self.canary is None or self.oss_source:
+            return None
+        given = self.canary.source or str(Path(self.source).parent / str(self.canary.version))
+        return (project_dir / given).resolve()
+
+    def _canary_rules(self, context: Context, add: Any) -> None:
+        canary = self.canary
+        if canary is None:
+            return
+        if canary.version == self.version:
+            add(
+                (
+                    "canary.version",
+                    canary.version,
+                    f"is the version already served (version = {self.version}): a canary serves another version; "
+                    "to promote it, set version to it and remove canary",
+                )
+            )
+        if canary.min_replicas > canary.max_replicas:
+            add(
+                (
+                    "canary.minReplicas",
+                    canary.min_replicas,
+                    f"is greater than canary.maxReplicas = {canary.max_replicas}: the minimum must not exceed the maximum",
+                )
+            )
+        elastic = context.scaling_mode != "resourcePolicy"
+        capacity = sum(u.max for u in self.units) + (self.source_max if elastic else 0)
+        if canary.max_replicas > capacity:
+            add(("canary.maxReplicas", canary.max_replicas, f"is above what the units can hold ({capacity})"))
+        if self.oss_source:
+            if canary.source is not None:
+                add(
+                    (
+                        "canary.source",
+                        canary.source,
+                        f"must not be set for an oss:// model: the canary reads {self.source.rstrip('/')}/{canary.version}/",
+                    )
+                )
+        else:
+            where = self.canary_local_dir(context.project_dir)
+            assert where is not None
+            problem = _saved_model_problem(where)
+            if problem is not None:
+                key = "canary.source" if canary.source is not None else "canary.version"
+                value = canary.source if canary.source is not None else canary.version
+                add((key, value, f"has no model files: {problem}; set canary.source to the version's SavedModel directory"))
+        sdep = f"{self.sdep_name}{CANARY_SUFFIX}"
+        if len(sdep) > MAX_LABEL:
+            add(("seldonDeploymentName", self.sdep_name, f"is too long for the canary's name {sdep!r} (at most {MAX_LABEL})"))
+        if context.namespace is not None:
+            route = f"{context.namespace}-{sdep}-{self.predictor_name}-8000"
+            if len(route) > MAX_LABEL:
+                add(
+                    (
+                        "canary",
+                        NO_VALUE,
+                        f"makes the canary HPA's sls.ingress.route label {route!r} longer than {MAX_LABEL} characters; "
+                        "shorten seldonDeploymentName, predictorName or the namespace",
+                    )
+                )
+
     @model_validator(mode="after")
     def _rules(self, info: ValidationInfo) -> ModelConfig:
         context = _context(info)
@@ -369,6 +472,7 @@ class ModelConfig(_Model):
         self._disruption_rules(add)
         self._spec_rules(add)
         self._name_rules(context, add)
+        self._canary_rules(context, add)
         if self.image_cache is not None:
             used = {self.proxy_image, self.serving_image} if self.server == "seldon" else {self.serving_image}
             for i, image in enumerate(self.image_cache.extra_images):
@@ -760,6 +864,16 @@ class StackConfig(_Model):
                 )
             hosts.setdefault(host, i)
         self._volume_auth_rules(add)
+        for i, model in enumerate(self.models):
+            if model.canary is not None and self.ingress_class not in CANARY_INGRESS_CLASSES:
+                add(
+                    (
+                        f"models[{i}].canary",
+                        NO_VALUE,
+                        f"needs an ingress class that splits traffic by canary-weight ({', '.join(CANARY_INGRESS_CLASSES)}); "
+                        f"ingressClass is {self.ingress_class!r}",
+                    )
+                )
         has_schedules = any(m.schedules for m in self.models)
         self._addons = self._addon_settings(has_schedules, add)
         if problems:

@@ -150,7 +150,10 @@ def _probes(run: Run, stack_model: Any) -> None:
     startup = serving["startupProbe"]
     assert startup["failureThreshold"] * startup["periodSeconds"] >= stack_model.model_load_timeout_seconds
     assert f"--rest_api_port={8501}" in serving["args"]
-    assert f"--model_name={stack_model.name}" in serving["args"]
+    assert "--model_config_file=/run/tfserving/models.config" in serving["args"]
+    config = {e["name"]: e["value"] for e in serving["env"]}["TF_MODEL_SERVER_CONFIG"]
+    assert f'name: "{stack_model.name}"' in config
+    assert f"model_version_policy {{ specific {{ versions: {stack_model.version} }} }}" in config
     if stack_model.server == "seldon":
         proxy = _container(pod, PROXY_CONTAINER)
         assert proxy["readinessProbe"]["httpGet"] == {"path": "/health/ping", "port": 9000}

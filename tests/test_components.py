@@ -98,7 +98,16 @@ def test_model_store_uploads_each_file_with_its_md5() -> None:
     result = run(
         lambda: {
             "uri": ModelStore(
-                "s", {"bucket": "bk", "prefix": "p/q", "model": "m", "version": 3, "local_dir": MODEL_DIR, "oss_location": None}
+                "s",
+                {
+                    "bucket": "bk",
+                    "prefix": "p/q",
+                    "model": "m",
+                    "versions": {3: MODEL_DIR},
+                    "former_version": 3,
+                    "keep_dropped_versions": False,
+                    "oss_location": None,
+                },
             ).model_uri
         }
     )
@@ -117,7 +126,15 @@ def test_model_store_existing_oss_location_uploads_nothing() -> None:
         lambda: {
             "uri": ModelStore(
                 "s",
-                {"bucket": "bk", "prefix": "p", "model": "m", "version": 1, "local_dir": None, "oss_location": ("other", "a/b")},
+                {
+                    "bucket": "bk",
+                    "prefix": "p",
+                    "model": "m",
+                    "versions": {},
+                    "former_version": 1,
+                    "keep_dropped_versions": True,
+                    "oss_location": ("other", "a/b"),
+                },
             ).model_uri
         }
     )
@@ -137,7 +154,7 @@ def test_model_volume_with_rrsa_has_no_secret_at_all() -> None:
     assert result.of_type("kubernetes:core/v1:Secret") == []
     csi = result.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]["csi"]
     assert csi["volumeAttributes"] == {"bucket": "bk", "url": "oss-cn-beijing-internal.aliyuncs.com", "path": "/",
-                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other", "authType": "rrsa", "roleName": "reader"}  # fmt: skip
+                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other -o umask=022", "authType": "rrsa", "roleName": "reader"}  # fmt: skip
     assert "nodePublishSecretRef" not in csi
     assert result.outputs == {"claim": "x-model"}
 
@@ -147,7 +164,7 @@ def test_model_volume_with_the_eci_ram_role_names_it_and_has_no_secret() -> None
     assert result.of_type("kubernetes:core/v1:Secret") == []
     csi = result.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]["csi"]
     assert csi["volumeAttributes"] == {"bucket": "bk", "url": "oss-cn-beijing-internal.aliyuncs.com", "path": "/",
-                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other", "ramRole": "reader"}  # fmt: skip
+                                       "otherOpts": "-o max_stat_cache_size=0 -o allow_other -o umask=022", "ramRole": "reader"}  # fmt: skip
     assert "nodePublishSecretRef" not in csi
 
 
@@ -202,8 +219,26 @@ def test_model_server_derives_the_operator_names() -> None:
     assert gpu["requests"]["nvidia.com/gpu"] == gpu["limits"]["nvidia.com/gpu"] == "2"
     assert gpu["requests"]["cpu"] == gpu["limits"]["cpu"] == "4"
     assert pod["containers"][0]["resources"] == {"requests": {"cpu": "0.5", "memory": "256Mi"}, "limits": {"memory": "256Mi"}}
-    assert "--model_base_path=/mnt/m/mnist" in pod["containers"][1]["args"]
-    assert pod["volumes"] == [{"name": "model-storage", "persistentVolumeClaim": {"claimName": "c", "readOnly": True}}]
+    serving = pod["containers"][1]
+    # The image's entrypoint script never runs (command is replaced); the flags are ours alone.
+    assert serving["command"][:2] == ["/bin/bash", "-c"] and serving["command"][3] == "/usr/bin/tensorflow_model_server"
+    assert "exec /usr/bin/tensorflow_model_server" in serving["command"][2]
+    assert serving["args"] == ["--port=7001", "--rest_api_port=8501", "--model_config_file=/run/tfserving/models.config"]
+    assert serving["env"] == [
+        {
+            "name": "TF_MODEL_SERVER_CONFIG",
+            "value": 'model_config_list {\n  config {\n    name: "mnist"\n    base_path: "/mnt/m/mnist"\n'
+            '    model_platform: "tensorflow"\n    model_version_policy { specific { versions: 3 } }\n  }\n}\n',
+        }
+    ]
+    assert serving["volumeMounts"] == [
+        {"name": "model-storage", "mountPath": "/mnt", "readOnly": True},
+        {"name": "tfserving-config", "mountPath": "/run/tfserving"},
+    ]
+    assert pod["volumes"] == [
+        {"name": "model-storage", "persistentVolumeClaim": {"claimName": "c", "readOnly": True}},
+        {"name": "tfserving-config", "emptyDir": {"sizeLimit": "1Mi"}},
+    ]
     assert spec["predictors"][0]["componentSpecs"][0]["metadata"] == {"labels": {"eci-inference.io/predictor": "sd-pred"}}
     assert pod["terminationGracePeriodSeconds"] == 45
     assert all(c["lifecycle"] == {"preStop": {"exec": {"command": ["sleep", "5"]}}} for c in pod["containers"])
@@ -258,7 +293,7 @@ def test_qps_autoscaler_metric_and_behavior() -> None:
     def build() -> dict[str, Any]:
         a = QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
                                 "sls_project": "proj", "sls_logstore": "store", "route": "ns-svc-8000", "min_replicas": 2,
-                                "max_replicas": 9, "target_qps": 7, "scale_up_stabilization_seconds": 0,
+                                "max_replicas": 9, "target_qps": 7, "traffic_share": 100, "scale_up_stabilization_seconds": 0,
                                 "scale_down_stabilization_seconds": 120, "scheduled": False, "depends_on": []})  # fmt: skip
         return {"hpa": a.hpa_name}
 
@@ -278,7 +313,7 @@ def test_qps_autoscaler_metric_and_behavior() -> None:
 def test_ingress_tls_urls_and_route() -> None:
     def build() -> dict[str, Any]:
         i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
-                               "service_port": 8000, "ingress_class": "nginx", "tls_secret": "x-tls",
+                               "service_port": 8000, "ingress_class": "nginx", "tls_secret": "x-tls", "canary_weight": None,
                                "prediction_path": "/api/v1.0/predictions"})  # fmt: skip
         return {"url": i.prediction_url, "route": i.route}
 
@@ -292,7 +327,7 @@ def test_ingress_tls_urls_and_route() -> None:
 def test_ingress_without_tls_is_plain_http() -> None:
     def build() -> dict[str, Any]:
         i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
-                               "service_port": 8000, "ingress_class": None, "tls_secret": None,
+                               "service_port": 8000, "ingress_class": None, "tls_secret": None, "canary_weight": None,
                                "prediction_path": "/api/v1.0/predictions"})  # fmt: skip
         return {"url": i.endpoint_url}
 

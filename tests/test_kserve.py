@@ -36,28 +36,47 @@ PROD_INFERENCE_SERVICE = {
     "spec": {
         "predictor": {
             "labels": {"eci-inference.io/predictor": "fashion-mnist-predictor"},
+            "deploymentStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}},
             "containers": [
                 {
                     "name": "kserve-container",
                     "image": "tensorflow/serving:2.3.0-gpu",
-                    "args": [
+                    "command": [
+                        "/bin/bash",
+                        "-c",
+                        'printf "%s" "$TF_MODEL_SERVER_CONFIG" > /run/tfserving/models.config && '
+                        'exec /usr/bin/tensorflow_model_server "$@"',
                         "/usr/bin/tensorflow_model_server",
-                        "--port=7001",
-                        "--model_name=fashion-mnist",
-                        "--model_base_path=/mnt/models/fashion-mnist",
-                        "--rest_api_port=8501",
+                    ],
+                    "args": ["--port=7001", "--rest_api_port=8501", "--model_config_file=/run/tfserving/models.config"],
+                    "env": [
+                        {
+                            "name": "TF_MODEL_SERVER_CONFIG",
+                            "value": "model_config_list {\n"
+                            "  config {\n"
+                            '    name: "fashion-mnist"\n'
+                            '    base_path: "/mnt/models/fashion-mnist"\n'
+                            '    model_platform: "tensorflow"\n'
+                            "    model_version_policy { specific { versions: 1 } }\n"
+                            "  }\n"
+                            "}\n",
+                        }
                     ],
                     "ports": [
                         {"name": "http", "containerPort": 8501, "protocol": "TCP"},
                         {"name": "grpc", "containerPort": 7001, "protocol": "TCP"},
                     ],
-                    "volumeMounts": [{"name": "model-storage", "mountPath": "/mnt", "readOnly": True}],
+                    "volumeMounts": [
+                        {"name": "model-storage", "mountPath": "/mnt", "readOnly": True},
+                        {"name": "tfserving-config", "mountPath": "/run/tfserving"},
+                    ],
                     "resources": {
                         "requests": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1"},
                         "limits": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1"},
                     },
                     "securityContext": {
                         "runAsUser": 1000,
+                        "runAsGroup": 1000,
                         "runAsNonRoot": True,
                         "allowPrivilegeEscalation": False,
                         "capabilities": {"drop": ["ALL"]},
@@ -78,15 +97,16 @@ PROD_INFERENCE_SERVICE = {
                 }
             ],
             "volumes": [
-                {"name": "model-storage", "persistentVolumeClaim": {"claimName": "fashion-mnist-model", "readOnly": True}}
+                {"name": "model-storage", "persistentVolumeClaim": {"claimName": "fashion-mnist-model", "readOnly": True}},
+                {"name": "tfserving-config", "emptyDir": {"sizeLimit": "1Mi"}},
             ],
             "terminationGracePeriodSeconds": 30,
         }
     },
 }
-"""Prod's InferenceService, written out: Standard mode, the external autoscaler class, no Ingress of KServe's own, one
-container named ``kserve-container`` with TF Serving's REST port first (the Service's port 80 targets it), the
-predictor label the PDB selects, and no replica bounds."""
+"""Prod's InferenceService, written out: Standard mode, the external autoscaler class, no Ingress of KServe's own, a
+surge rollout (0 unavailable), one container named ``kserve-container`` with TF Serving's REST port first (the
+Service's port 80 targets it) serving version 1 only, the predictor label the PDB selects, and no replica bounds."""
 
 
 def test_prod_renders_the_inference_service_written_out() -> None:

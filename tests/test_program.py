@@ -127,16 +127,18 @@ def test_outputs_per_model(stack_run: Run) -> None:
     for model in stack_run.outputs:
         out = stack_run.outputs[model]
         common = {"endpointUrl", "predictionUrl", "ingressHost", "bucket", "modelUri", "hpaName", "predictorDeploymentName",
-                  "protocol"}  # fmt: skip
+                  "protocol", "traffic"}  # fmt: skip
         mode_key = "elasticWorkloadName" if stack_run.of_type(EW) else "resourcePolicyName"
         cron = {"cronHpaName"} if stack_run.of_type(CRONHPA) else set()
         if out["protocol"] == "kserve-v1":
             assert set(out) == common | {"inferenceServiceName", mode_key} | cron
+            assert out["traffic"] == [{"version": 1, "weight": 100, "inferenceServiceName": out["inferenceServiceName"]}]
             assert out["predictionUrl"] == out["endpointUrl"] + f"/v1/models/{model}:predict"
             assert out["predictorDeploymentName"] == out["inferenceServiceName"] + "-predictor"
             continue
         assert out["protocol"] == "seldon"
         assert set(out) == common | {"seldonDeploymentName", mode_key} | cron
+        assert out["traffic"] == [{"version": 1, "weight": 100, "seldonDeploymentName": out["seldonDeploymentName"]}]
         assert out["endpointUrl"].endswith("://" + out["ingressHost"])
         assert out["predictionUrl"] == out["endpointUrl"] + "/api/v1.0/predictions"
         assert out["modelUri"].startswith(f"oss://{out['bucket']}/")
@@ -178,7 +180,7 @@ def test_prod_is_protected_encrypted_tls_and_mounts_with_the_eci_ram_role() -> N
         "bucket": "eci-inference-prod-models",
         "url": "oss-cn-beijing-internal.aliyuncs.com",
         "path": "/",
-        "otherOpts": "-o max_stat_cache_size=0 -o allow_other",
+        "otherOpts": "-o max_stat_cache_size=0 -o allow_other -o umask=022",
         "ramRole": "eci-inference-prod-oss-reader",
     }
     assert "nodePublishSecretRef" not in csi
@@ -309,7 +311,7 @@ def test_model_files_are_uploaded_under_prefix_model_version(dev_run: Run) -> No
     ]
     assert all(o.inputs["contentMd5"] and o.inputs["bucket"] == "eci-inference-dev-models" for o in objects)
     sdep = dev_run.one(SDEP).inputs["spec"]["predictors"][0]["componentSpecs"][0]["spec"]
-    assert "--model_base_path=/mnt/arena/models/fashion-mnist" in sdep["containers"][1]["args"]
+    assert 'base_path: "/mnt/arena/models/fashion-mnist"' in sdep["containers"][1]["env"][0]["value"]
 
 
 def test_existing_bucket_and_oss_source_create_no_bucket_and_upload_nothing(dev_config: Any) -> None:

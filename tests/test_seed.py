@@ -30,7 +30,10 @@ INTENDED: list[tuple[str, str, str]] = [
     ("SeldonDeployment", r"spec\.name", "`spec.name` is the SeldonDeployment's name instead of the generic `seldon`."),
     ("SeldonDeployment", r".*containers\[\d\]\.resources\.(requests|limits)\.(cpu|memory)", "Every container requests CPU and memory (limits equal requests for memory, and for CPU on the GPU container), so ECI sizes the pod and the policy pack passes."),
     ("SeldonDeployment", r".*containers\[\d\]\.securityContext\..*", "Both containers run as a non-root user without privilege escalation or capabilities."),
-    ("SeldonDeployment", r".*containers\[1\]\.args\[4\]|.*containers\[1\]\.ports\[1\]\..*", "TF Serving's REST port 8501 is set and declared explicitly; the proxy calls it."),
+    ("SeldonDeployment", r".*containers\[1\]\.ports\[1\]\..*", "TF Serving's REST port 8501 is set and declared explicitly; the proxy calls it."),
+    ("SeldonDeployment", r".*containers\[1\]\.(command|args|env)\[\d\].*", "TF Serving is started by its own `command` (the image's entrypoint script, which prepends its own flags, never runs) with `--model_config_file`: a model config whose `specific` version policy pins the pod to the `version` in its own spec (carried in its env), instead of `--model_base_path`, whose `latest` policy loads whatever version appears in the bucket."),
+    ("SeldonDeployment", r".*volumeMounts\[1\]\..*|.*volumes\[1\]\..*", "A small `emptyDir` at `/run/tfserving` holds that model config file."),
+    ("PersistentVolume", r"spec\.csi\.volumeAttributes\.otherOpts", "ossfs gets `-o umask=022` beside `allow_other`, so TF Serving's user (uid 1000) can read the model files and enter its directories."),
     ("SeldonDeployment", r".*volumeMounts\[0\]\.readOnly|.*persistentVolumeClaim\.readOnly", "The model volume is mounted read-only."),
     ("SeldonDeployment", r".*persistentVolumeClaim\.claimName", "The claim is the PVC this stack creates, passed from the volume component."),
     ("SeldonDeployment", r".*componentSpecs\[0\]\.metadata\.labels\..*", "The predictor's pods carry `eci-inference.io/predictor: <sdep>-<predictor>`, the label the PodDisruptionBudget (and, in resourcePolicy mode, the ResourcePolicy) select on."),
@@ -105,9 +108,13 @@ def test_the_recipe_values_are_kept(dev_run: Run, seed_path: Path) -> None:
         ("HorizontalPodAutoscaler", "spec.scaleTargetRef.name"),
         ("SeldonDeployment", "metadata.name"),
         ("SeldonDeployment", "spec.predictors[0].componentSpecs[0].spec.containers[1].image"),
-        ("SeldonDeployment", "spec.predictors[0].componentSpecs[0].spec.containers[1].args[3]"),
     ]:
         assert key in same, key
+    serving = dev_run.one("kubernetes:machinelearning.seldon.io/v1:SeldonDeployment").inputs["spec"]["predictors"][0]
+    serving = serving["componentSpecs"][0]["spec"]["containers"][1]
+    assert "--port=7001" in serving["args"]
+    config = serving["env"][0]["value"]
+    assert 'name: "fashion-mnist"' in config and 'base_path: "/mnt/arena/models/fashion-mnist"' in config
     hpa = dev_run.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]["metrics"][0]["external"]
     assert hpa["metric"]["selector"]["matchLabels"] == {
         "sls.project": "k8s-log-c9522b942edaf4ec98c2cbc351ec8ade6",

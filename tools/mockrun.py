@@ -75,6 +75,7 @@ class Registered:
     ignore_changes: list[str]
     replace_on_changes: list[str]
     delete_before_replace: bool
+    retain_on_delete: bool
     dependencies: list[str]
     aliases: list[str]
     provider: str
@@ -155,6 +156,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     replace_on_changes=list(request.replaceOnChanges),
                     delete_before_replace=request.deleteBeforeReplace,
+                    retain_on_delete=bool(request.retainOnDelete),
                     dependencies=list(request.dependencies),
                     aliases=[a.spec.name for a in request.aliases if a.HasField("spec")] + list(request.aliasURNs),
                     provider=request.provider,

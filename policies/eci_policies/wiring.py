@@ -17,6 +17,7 @@ from .seldon import HTTP_PORT, deployment_name, name_as_prefix, route, service_n
 from .values import NotKnown, could_not_check, dig, entries, known, mapping, text
 
 EW_API = "autoscaling.alibabacloud.com/v1beta1"
+CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary"
 ROUTE_LABEL = "sls.ingress.route"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
@@ -81,6 +82,10 @@ class Backend:
     namespace: str
     service: str
     port: str
+    host: str | None = None
+    path: str | None = None
+    canary: bool = False
+    """The backend of an ingress-nginx canary Ingress (annotation ``nginx.ingress.kubernetes.io/canary: "true"``)."""
 
     @property
     def route(self) -> str:
@@ -90,17 +95,24 @@ class Backend:
 def backends(ingress: Res) -> Iterator[Backend]:
     """Every Service backend of an Ingress (networking.k8s.io/v1 and the old serviceName/servicePort form)."""
     namespace = namespace_of(ingress.props)
-    candidates = [dig(ingress.props, "spec", "defaultBackend"), dig(ingress.props, "spec", "backend")]
+    canary = text(mapping(dig(ingress.props, "metadata", "annotations")).get(CANARY_ANNOTATION)) == "true"
+    candidates: list[tuple[Any, str | None, str | None]] = [
+        (dig(ingress.props, "spec", "defaultBackend"), None, None),
+        (dig(ingress.props, "spec", "backend"), None, None),
+    ]
     for rule in entries(dig(ingress.props, "spec", "rules")):
-        candidates += [mapping(p).get("backend") for p in entries(dig(rule, "http", "paths"))]
-    for candidate in candidates:
+        host = text(mapping(rule).get("host"))
+        candidates += [
+            (mapping(p).get("backend"), host, text(mapping(p).get("path"))) for p in entries(dig(rule, "http", "paths"))
+        ]
+    for candidate, host, path in candidates:
         backend = mapping(candidate)
         service = mapping(backend.get("service"))
         name = text(service.get("name")) or text(backend.get("serviceName"))
         port_ref = mapping(service.get("port"))
         port = known(port_ref.get("number")) or known(port_ref.get("name")) or known(backend.get("servicePort"))
         if name and port is not None:
-            yield Backend(namespace, name, str(port))
+            yield Backend(namespace, name, str(port), host, path, canary)
 
 
 def route_labels(hpa: Res) -> Iterator[tuple[str, str]]:
@@ -128,6 +140,23 @@ class Stack:
     """ElasticWorkload (namespace, name) -> its sourceTarget name, where known."""
     unknown: list[str]
     """Paths of unknown names: while any exist, "not found" is not a confirmed violation."""
+
+    def logged_routes(self, backend: Backend) -> list[str]:
+        """The ``sls.ingress.route`` values under which the requests to ``backend`` are counted.
+
+        ACK's metrics adapter counts the log lines whose ``proxy_upstream_name`` is the route
+        (alibaba-cloud-metrics-adapter ``pkg/metrics/sls/ingress.go``, ``getSLSIngressQuery``), and ingress-nginx logs a
+        request it sends to a canary backend under the primary backend's ``proxy_upstream_name``, naming the canary only
+        in ``proxy_alternative_upstream_name`` (``rootfs/etc/nginx/lua/balancer.lua``, ``get_balancer``). So a canary
+        backend's requests are counted under the route of the primary Ingress for the same host and path.
+        """
+        if not backend.canary:
+            return [backend.route]
+        return [
+            b.route
+            for b in self.backends
+            if not b.canary and b.namespace == backend.namespace and b.host == backend.host and b.path == backend.path
+        ]
 
     def missing(self, subject: str, violation: str) -> str:
         """``violation``, or "could not check" if the name looked for may be one of the unknown ones."""
@@ -229,7 +258,8 @@ def _hpa(hpa: Res, stack: Stack) -> Iterator[str]:
 
 def _route(hpa: Res, where: str, label: str, scaled: Predictor | None, stack: Stack) -> Iterator[str]:
     if scaled is not None:
-        expected = [b.route for b in stack.backends if b.namespace == scaled.namespace and b.service == scaled.service]
+        own = [b for b in stack.backends if b.namespace == scaled.namespace and b.service == scaled.service]
+        expected = [r for b in own for r in stack.logged_routes(b)]
         if not expected:
             yield stack.missing(
                 f"the route label of {hpa.label}",
@@ -272,7 +302,9 @@ inference_wiring = PackStackPolicy(
         "The serving objects refer to each other by the names the Seldon operator will create: the ElasticWorkload's "
         "sourceTarget is the SeldonDeployment's Deployment (<sdep>-<predictor>-<index>-<containers>, seldon-<md5> past "
         "63 characters), the HPA targets that ElasticWorkload, and the HPA's sls.ingress.route label is "
-        "<namespace>-<service>-<port> of the Ingress backend for that predictor's Service (<sdep>-<predictor>). Fix: "
+        "<namespace>-<service>-<port> of the Ingress backend for that predictor's Service (<sdep>-<predictor>), or, for "
+        "the backend of an ingress-nginx canary Ingress, of the primary Ingress for the same host and path (whose "
+        "upstream name ingress-nginx logs for the canary's requests too). Fix: "
         "derive every name from its owner (components/naming.py) instead of typing it."
     ),
     level=MANDATORY,
