@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tools.simulate import EXIT_BAD_INPUT, SimulateError, report
+from tools.simulate import EXIT_BAD_INPUT, SimulateError, report, worldfile
 from tools.simulate import compare as compare_mod
 from tools.simulate import prices as prices_mod
 from tools.simulate.engine import Result, simulate
@@ -62,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plot", action="store_true", help="skip the PNG files")
     add_trace_arguments(p, required=False)  # --list-models needs none; run() asks for one
     w = p.add_argument_group("world parameters (defaults and sources below)")
+    w.add_argument(
+        "--world", type=Path, metavar="FILE", help="world parameters from a file (tools.calibrate's world.yaml); options win"
+    )
     w.add_argument("--sync-period", type=int, default=15, metavar="S")
     w.add_argument("--tolerance", type=float, default=0.1)
     w.add_argument("--downscale-window", type=float, default=300.0, metavar="S")
@@ -233,6 +236,8 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.world is not None:
+            worldfile.apply(args, worldfile.read(args.world), sys.argv[1:] if argv is None else argv)
         return run(args)
     except (SimulateError, TraceError) as err:
         print(f"error: {err}", file=sys.stderr)

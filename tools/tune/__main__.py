@@ -1,0 +1,3 @@
+from tools.tune.cli import main
+
+raise SystemExit(main())
