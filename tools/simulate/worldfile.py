@@ -6,7 +6,7 @@ Format (``format: 1``)::
       startup-eci: {value: 131.0, uncertainty: 2.4, provenance: calibrated, basis: "9 pods of units ..."}
       model-load: {value: 20, provenance: assumed, basis: "not identifiable: ..."}
 
-Keys are the simulator's option names without ``--``. ``provenance`` is ``calibrated``, ``assumed`` or ``given``.
+Keys are the simulator's option names without ``--``. ``provenance`` is ``calibrated``, ``assumed``, ``given`` or ``source`` (a default read from upstream source).
 A value given on the command line wins over the file's.
 """
 
@@ -23,7 +23,7 @@ import yaml
 from tools.simulate import SimulateError
 
 FORMAT = 1
-PROVENANCES = ("calibrated", "assumed", "given")
+PROVENANCES = ("calibrated", "assumed", "given", "source")
 FIELDS: dict[str, tuple[str, type]] = {
     "sync-period": ("sync_period", int),
     "tolerance": ("tolerance", float),

@@ -3,6 +3,7 @@ two timelines (demand against the ready capacity of the current and of the recom
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,10 @@ from tools.tune.search import Verdict, pareto
 MAX_POINTS = 4000
 
 
-def _assumptions(data: Mapping[str, Any]) -> str:
-    world = data["world"]
-    parts = [f"{k} {v['value']:g} ({v['provenance']})" for k, v in world.items()]
+def _assumptions(data: Mapping[str, Any]) -> list[str]:
+    lines = [f"  {k:<19} {v['value']:g} ({v['provenance']})" for k, v in data["world"].items()]
     prices = data["prices"]
-    return (
-        "world: " + ", ".join(parts[:4]) + "\n       " + ", ".join(parts[4:]) + f"\nprices: {prices['provenance']} "
-        f"({Path(prices['file']).name}, {prices['currency']})"
-    )
+    return [*lines, f"  prices: {prices['provenance']} ({Path(prices['file']).name}, {prices['currency']})"]
 
 
 def _timeline(ax: Any, result: Result, label: str, color: str) -> None:
@@ -48,7 +45,7 @@ def tune_png(
     recommended: bool,
 ) -> None:
     fig = plt.figure(figsize=(13, 9))
-    grid = fig.add_gridspec(2, 2, height_ratios=[3, 2], width_ratios=[3, 2])
+    grid = fig.add_gridspec(2, 2, height_ratios=[3, 2], width_ratios=[1, 1])
     ax = fig.add_subplot(grid[0, 0])
     notes = fig.add_subplot(grid[0, 1])
     timeline = fig.add_subplot(grid[1, :])
@@ -72,17 +69,18 @@ def tune_png(
 
     notes.axis("off")
     cur, rec = data["current"]["settings"], (data["recommended"] or data["closest"])["settings"]
-    lines = ["setting            current -> " + ("recommended" if recommended else "closest")]
+    lines = ["current -> " + ("recommended" if recommended else "closest") + " (* changed):"]
     for key in cur:
         mark = "*" if cur[key] != rec[key] else " "
-        lines.append(f"{mark}{key[:26]:<26} {cur[key][:28]} -> {rec[key][:28]}")
-    lines += ["", "what this rests on:", _assumptions(data)]
+        change = f"{cur[key]} -> {rec[key]}" if cur[key] != rec[key] else cur[key]
+        lines += textwrap.wrap(f"{mark} {key}: {change}", 70, subsequent_indent="      ")
+    lines += ["", "what this rests on (world: assumed, calibrated, given or source):", *_assumptions(data)]
     if data["prices"]["provenance"] == "placeholder":
         lines.append("costs use PLACEHOLDER prices")
     assumed = [k for k, v in data["world"].items() if v["provenance"] == "assumed"]
     if assumed:
-        lines.append("ASSUMED (not measured): " + ", ".join(assumed))
-    notes.text(0, 1, "\n".join(lines), va="top", family="monospace", fontsize=7)
+        lines += textwrap.wrap("ASSUMED (not measured): " + ", ".join(assumed), 70)
+    notes.text(0, 1, "\n".join(lines), va="top", family="monospace", fontsize=7.5)
 
     scale_unit = "hours" if current_run.duration > 3 * 3600 else "minutes"
     step = max(1, (current_run.duration + 1) // MAX_POINTS)

@@ -1,0 +1,3 @@
+from tools.calibrate.cli import main
+
+raise SystemExit(main())
