@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -33,6 +34,19 @@ from tools.simulate.worldfile import FORMAT
 from tools.traces import Trace, TraceError, read_trace
 
 STARTUP_OPTION = {KIND_ECS: "startup-ecs", KIND_ECI: "startup-eci", KIND_ECI_CACHED: "startup-eci-cached"}
+
+
+def _set(world: World, option: str, value: float) -> World:
+    """``world`` with one fitted parameter (named by its option) replaced."""
+    setters = {
+        "startup-ecs": lambda: dataclasses.replace(world, startup_ecs=value),
+        "startup-eci": lambda: dataclasses.replace(world, startup_eci=value),
+        "startup-eci-cached": lambda: dataclasses.replace(world, startup_eci_cached=value),
+        "metric-delay": lambda: dataclasses.replace(world, metric_delay=value),
+        "metric-window": lambda: dataclasses.replace(world, metric_window=value),
+        "replica-qps": lambda: dataclasses.replace(world, replica_qps=value),
+    }
+    return setters[option]()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -79,27 +93,27 @@ def calibrate(timeline: Timeline, model: ModelObjects, base: World) -> tuple[Wor
         params[option] = _entry(
             value, estimate.uncertainty, "calibrated", f"{estimate.basis} {estimate.value:g} s minus model-load {load:g} s"
         )
-        world = dataclasses.replace(world, **{option.replace("-", "_"): value})
+        world = _set(world, option, value)
     params["model-load"] = _entry(
         load, None, "assumed", "not identifiable: a timeline shows creation and Ready only; the start-ups above include it"
     )
     metric = fit_mod.fit_metric(timeline, base.sync_period)
-    for option, attr, default, chosen in (
-        ("metric-delay", "metric_delay", base.metric_delay, None if metric is None else metric.delay),
-        ("metric-window", "metric_window", base.metric_window, None if metric is None else metric.window),
+    for option, default, chosen in (
+        ("metric-delay", base.metric_delay, None if metric is None else metric.delay),
+        ("metric-window", base.metric_window, None if metric is None else metric.window),
     ):
         if chosen is None or chosen.value is None:
             why = "not identifiable: the timeline has no metric_qps" if chosen is None else chosen.basis
             params[option] = _entry(default, None, "source", why)
             continue
         params[option] = _entry(chosen.value, chosen.uncertainty, "calibrated", chosen.basis)
-        world = dataclasses.replace(world, **{attr: chosen.value})
-    capacity, lower = fit_mod.fit_capacity(timeline)
+        world = _set(world, option, chosen.value)
+    capacity, _lower = fit_mod.fit_capacity(timeline)
     if capacity.value is None:
         params["replica-qps"] = _entry(model.hpa.target_milli / 1000, None, "assumed", f"{capacity.basis}; the HPA's target kept")
     else:
         params["replica-qps"] = _entry(capacity.value, capacity.uncertainty, "calibrated", capacity.basis)
-        world = dataclasses.replace(world, replica_qps=capacity.value)
+        world = _set(world, "replica-qps", capacity.value)
     notes = [e.basis + (f": {e.value:g} s creation to Ready" if e.value is not None else "") for e in per_unit.values()]
     return world, params, notes
 
@@ -113,7 +127,8 @@ def _trace_of(timeline: Timeline, path: Path | None) -> Trace:
 def ready_error(result: Result, timeline: Timeline) -> float:
     """Root mean square difference of the Ready pod count, simulated against observed."""
     n = min(result.duration, timeline.duration) + 1
-    return float(sum((result.ready[t] - timeline.ready[t]) ** 2 for t in range(n)) / n) ** 0.5
+    total = sum((result.ready[t] - timeline.ready[t]) ** 2 for t in range(n))
+    return math.sqrt(total / n)
 
 
 def run(args: argparse.Namespace) -> int:

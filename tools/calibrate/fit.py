@@ -110,19 +110,21 @@ def fit_startups(timeline: Timeline, units: Sequence[Unit]) -> tuple[dict[str, E
     return out, per_unit
 
 
-def _window_sums(demand: np.ndarray, ends: np.ndarray, window: float) -> np.ndarray:
-    """Requests in [end - window, end) per end (before 0 the first demand holds, after the end the last)."""
+def _window_sums(demand: np.ndarray, cumulative: np.ndarray, ends: np.ndarray, window: float) -> np.ndarray:
+    """Requests in [end - window, end) per end (before 0 the first demand holds, after the end the last), as
+    :meth:`tools.simulate.metrics.MetricPipeline._requests_until` counts them."""
     n = len(demand)
-    cumulative = np.concatenate(([0.0], np.cumsum(demand)))
 
     def until(t: np.ndarray) -> np.ndarray:
         whole = np.clip(np.floor(t), 0, n - 1).astype(int)
         inside = cumulative[whole] + (t - whole) * demand[whole]
         before = t * demand[0]
         after = cumulative[n] + (t - n) * demand[-1]
-        return np.where(t <= 0, before, np.where(t >= n, after, inside))
+        value: np.ndarray = np.where(t <= 0, before, np.where(t >= n, after, inside))
+        return value
 
-    return np.asarray(until(ends) - until(ends - window))
+    sums: np.ndarray = until(ends) - until(ends - window)
+    return sums
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ def fit_metric(timeline: Timeline, sync_period: int) -> MetricFit | None:
         return None
     y = np.array([m for m in timeline.metric if m is not None], dtype=float)
     demand = np.array(timeline.demand, dtype=float)
+    cumulative = np.concatenate(([0.0], np.cumsum(demand)))
     sse: dict[tuple[int, int, int], float] = {}
     for phase in range(sync_period):
         sync_index = np.floor((t_obs - phase) / sync_period)
@@ -147,7 +150,7 @@ def fit_metric(timeline: Timeline, sync_period: int) -> MetricFit | None:
         syncs = phase + sync_index * sync_period
         for window in WINDOWS:
             for delay in DELAYS:
-                predicted = np.floor(_window_sums(demand, syncs - delay, window) / window + 1e-9)
+                predicted = np.floor(_window_sums(demand, cumulative, syncs - delay, window) / window + 1e-9)
                 residual = (predicted - y)[valid]
                 sse[(delay, window, phase)] = float(residual @ residual) if len(residual) else math.inf
     best = min(sse, key=lambda k: (sse[k], k))

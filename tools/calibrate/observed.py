@@ -78,7 +78,7 @@ def read(path: Path) -> Timeline:
         for name in ("demand_qps", "replicas", "ready", *(f"replicas:{u}" for u in units), *(f"ready:{u}" for u in units)):
             if values[name] is None:
                 raise CalibrateError(f"{where}: {name} is empty")
-        second = int(round(t))
+        second = round(t)
         if points and second <= points[-1][0]:
             raise CalibrateError(f"{where}: t = {row[0]} is not after the previous row's t")
         points.append((second, values))
