@@ -19,8 +19,8 @@ from tools.traces import PATTERN_HELP, TraceError, add_trace_arguments, default_
 from tools.tune import EXIT_BAD_INPUT, EXIT_NO_SETTING, EXIT_OK, TuneError
 from tools.tune import report as report_mod
 from tools.tune.evaluate import Context, Evaluator, render_model, run_one
-from tools.tune.search import Slo, search
-from tools.tune.space import Base, base_from_config, candidates, default_space
+from tools.tune.search import Slo, search, verdict
+from tools.tune.space import Base, apply, base_from_config, candidates, default_space
 from tools.tune.stackedit import rewrite, unified_diff
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -90,7 +90,7 @@ def load_base(stack: str, model: str | None) -> tuple[Base, str]:
         raise TuneError(f"--stack {stack}: no Pulumi.{stack}.yaml; stacks: {', '.join(known)}")
     try:
         raw = read_stack_file(path)
-        config, secret_keys = render_config(stack)
+        config, secret_keys = render_config(stack, project_dir=PROJECT_DIR)
         validated = load(config, secret_keys, PROJECT_DIR)
     except (StackFileError, ConfigError) as err:
         raise TuneError(f"--stack {stack}: {' '.join(str(err).split())}") from None
@@ -103,7 +103,7 @@ def load_base(stack: str, model: str | None) -> tuple[Base, str]:
         index = names.index(model)
     else:
         raise TuneError(f"--model {model}: no such model in Pulumi.{stack}.yaml; models: {', '.join(names)}")
-    return base_from_config(stack, raw, index, validated), validated.models[index].sdep_name
+    return base_from_config(stack, raw, index, validated, PROJECT_DIR), validated.models[index].sdep_name
 
 
 def _world(args: argparse.Namespace) -> tuple[World, dict[str, Any]]:
@@ -176,22 +176,19 @@ def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     bar = _Bar(sys.stderr.isatty())
     with Evaluator(ctx, settings, args.workers) as ev:
-        found = search(ev, len(settings), args.seeds, slo, lambda _i: spot, bar)
-        current = found.verdicts[0]
-        if current.seeds < args.seeds and spot:
-            ev.run((0, s) for s in range(args.seeds))
-        from tools.tune.search import verdict
-
-        current = verdict([ev.outcomes[(0, s)] for s in range(args.seeds if spot else 1)], slo)
-        current = dataclasses.replace(current, seeds=args.seeds)
+        # the committed setting is measured, but recommended only if its targetQps is within one pod's capacity
+        within = [s.target_qps <= replica_qps + 1e-9 for s in settings]
+        found = search(ev, len(settings), args.seeds, slo, lambda _i: spot, bar, within.__getitem__)
+        # the committed setting is reported under every seed, whether or not the search needed them
+        draws = range(args.seeds if spot else 1)
+        ev.run((0, s) for s in draws)
+        current = dataclasses.replace(verdict([ev.outcomes[(0, s)] for s in draws], slo), seeds=args.seeds)
         found.verdicts[0] = current
     elapsed = time.perf_counter() - began
     chosen = found.best
     status = EXIT_OK if chosen is not None else EXIT_NO_SETTING
     stack_path = PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
     original = stack_path.read_text(encoding="utf-8")
-    from tools.tune.space import apply
-
     shown = chosen if chosen is not None else report_mod.closest(found.verdicts, slo)
     recommended_text = rewrite(original, apply(base, settings[shown.index], world.controller_tz))
     diff = unified_diff(original, recommended_text, stack_path.name)

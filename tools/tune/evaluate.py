@@ -93,7 +93,7 @@ def render_model(ctx: Context, settings: Settings) -> ModelObjects:
 
     overrides = apply(ctx.base, settings, ctx.world.controller_tz)
     try:
-        rendered = render_stack(ctx.base.stack, overrides)
+        rendered = render_stack(ctx.base.stack, overrides, project_dir=ctx.base.project_dir)
     except RenderError as err:
         raise SimulateError(" ".join(line.strip() for line in str(err).splitlines()) or type(err).__name__) from None
     objects = [dict(m.body) for m in rendered.manifests]
@@ -104,25 +104,28 @@ def render_model(ctx: Context, settings: Settings) -> ModelObjects:
 
 _CTX: Context | None = None
 _SETTINGS: Sequence[Settings] = ()
-_RENDERED: dict[int, ModelObjects | str] = {}
+_RENDERED: dict[Settings, ModelObjects | str] = {}
+"""Rendered candidates of the current context (a render does not depend on the seed)."""
 
 
 def _init(ctx: Context, settings: Sequence[Settings]) -> None:
     global _CTX, _SETTINGS
+    if ctx is not _CTX:
+        _RENDERED.clear()
     _CTX, _SETTINGS = ctx, settings
-    _RENDERED.clear()
 
 
 def _task(job: tuple[int, int]) -> Outcome:
     index, seed = job
     assert _CTX is not None
-    model = _RENDERED.get(index)
+    settings = _SETTINGS[index]
+    model = _RENDERED.get(settings)
     if model is None:
         try:
-            model = render_model(_CTX, _SETTINGS[index])
+            model = render_model(_CTX, settings)
         except SimulateError as err:
             model = str(err)
-        _RENDERED[index] = model
+        _RENDERED[settings] = model
     if isinstance(model, str):
         return Outcome(index, seed, refused=model)
     return measure(index, seed, run_one(model, _CTX, seed))

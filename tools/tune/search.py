@@ -78,6 +78,7 @@ def search(
     slo: Slo,
     seeds_differ: Callable[[int], bool],
     progress: Callable[[int, int, str], None] | None = None,
+    eligible: Callable[[int], bool] = lambda _i: True,
 ) -> Found:
     """The cheapest of ``count`` candidates meeting ``slo`` under ``seeds`` seeds (see the module docstring)."""
     done = 0
@@ -93,7 +94,7 @@ def search(
 
     ev.run(((i, 0) for i in range(count)), tick("seed 0", count))
     screened = {i: verdict([ev.outcomes[(i, 0)]], slo) for i in range(count)}
-    order = sorted((v for v in screened.values() if v.meets), key=Verdict.key)
+    order = sorted((v for v in screened.values() if v.meets and eligible(v.index)), key=Verdict.key)
     best: Verdict | None = None
     verdicts = dict(screened)
     checked = 0
@@ -112,11 +113,13 @@ def search(
     return Found(best, verdicts, len(ev.outcomes), {"screened": count, "verified": checked})
 
 
-def brute_force(ev: Evaluator, count: int, seeds: int, slo: Slo) -> Verdict | None:
+def brute_force(
+    ev: Evaluator, count: int, seeds: int, slo: Slo, eligible: Callable[[int], bool] = lambda _i: True
+) -> Verdict | None:
     """Every candidate under every seed; the cheapest meeting the SLO (the oracle of the search's tests)."""
     ev.run((i, s) for i in range(count) for s in range(seeds))
     fits = [verdict([ev.outcomes[(i, s)] for s in range(seeds)], slo) for i in range(count)]
-    meeting = [v for v in fits if v.meets]
+    meeting = [v for v in fits if v.meets and eligible(v.index)]
     return min(meeting, key=Verdict.key) if meeting else None
 
 

@@ -27,6 +27,7 @@ import math
 from collections.abc import Mapping, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tools.simulate.objects import KIND_ECI, KIND_ECI_CACHED, KIND_ECS
@@ -65,6 +66,7 @@ class Base:
     images: tuple[str, ...]  # the images this model's containers use (an image cache must hold only those)
     pdb_min_available: int | None
     current: Settings
+    project_dir: Path
 
     @property
     def raw_model(self) -> dict[str, Any]:
@@ -122,7 +124,7 @@ def _int(value: Any, default: int) -> int:
     return int(value) if value is not None else default
 
 
-def base_from_config(stack: str, config: Mapping[str, Any], model_index: int, validated: Any) -> Base:
+def base_from_config(stack: str, config: Mapping[str, Any], model_index: int, validated: Any, project_dir: Path) -> Base:
     """The committed model: raw values from the stack file, defaults from the validated config (``StackConfig``)."""
     models = deepcopy(list(config["eci-inference:models"]))
     mc = validated.models[model_index]
@@ -152,6 +154,7 @@ def base_from_config(stack: str, config: Mapping[str, Any], model_index: int, va
         images,
         None if mc.pdb_min_available is None else int(mc.pdb_min_available),
         current,
+        project_dir,
     )
 
 
