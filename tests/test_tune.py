@@ -7,6 +7,7 @@ Searches here use small spaces and short traces (the whole space of ``default_sp
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import shutil
@@ -232,10 +233,10 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_each_bound_at_its_edge(option: str, accepted: tuple[float, ...], refused: tuple[float, ...]) -> None:
     defaults = {"slo_unmet": 0.01, "slo_capacity": None, "seeds": 3, "replica_qps": None, "spot_reclaims": None, "workers": None}
     for value in accepted:
-        cli._check(cli.argparse.Namespace(**{**defaults, option: value}))
+        cli._check(argparse.Namespace(**{**defaults, option: value}))
     for value in refused:
         with pytest.raises(TuneError):
-            cli._check(cli.argparse.Namespace(**{**defaults, option: value}))
+            cli._check(argparse.Namespace(**{**defaults, option: value}))
 
 
 def test_a_bad_world_file_is_refused_with_its_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

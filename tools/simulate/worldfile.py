@@ -6,7 +6,8 @@ Format (``format: 1``)::
       startup-eci: {value: 131.0, uncertainty: 2.4, provenance: calibrated, basis: "9 pods of units ..."}
       model-load: {value: 20, provenance: assumed, basis: "not identifiable: ..."}
 
-Keys are the simulator's option names without ``--``. ``provenance`` is ``calibrated``, ``assumed``, ``given`` or ``source`` (a default read from upstream source).
+Keys are the simulator's option names without ``--``. ``provenance`` is ``calibrated``, ``assumed``, ``given`` or
+``source`` (a default read from upstream source).
 A value given on the command line wins over the file's.
 """
 
