@@ -144,22 +144,28 @@ def fit_metric(timeline: Timeline, sync_period: int) -> MetricFit | None:
     demand = np.array(timeline.demand, dtype=float)
     cumulative = np.concatenate(([0.0], np.cumsum(demand)))
     sse: dict[tuple[int, int, int], float] = {}
-    for phase in range(sync_period):
-        sync_index = np.floor((t_obs - phase) / sync_period)
-        valid = sync_index >= 0
-        syncs = phase + sync_index * sync_period
-        for window in WINDOWS:
-            for delay in DELAYS:
-                predicted = np.floor(_window_sums(demand, cumulative, syncs - delay, window) / window + 1e-9)
-                residual = (predicted - y)[valid]
-                sse[(delay, window, phase)] = float(residual @ residual) if len(residual) else math.inf
+    delays = np.array(DELAYS)[:, None]
+    offset = max(DELAYS)
+    ends = np.arange(-offset, len(demand) + 1, dtype=float)  # every whole second a window can end at
+    for window in WINDOWS:
+        value = np.floor(_window_sums(demand, cumulative, ends, window) / window + 1e-9)  # the adapter's value per end
+        for phase in range(sync_period):
+            sync_index = np.floor((t_obs - phase) / sync_period)
+            valid = (sync_index >= 0).astype(float)
+            syncs = (phase + sync_index * sync_period).astype(int)[None, :]
+            predicted = value[np.clip(syncs - delays + offset, 0, len(ends) - 1)]
+            per_delay = (((predicted - y[None, :]) ** 2) * valid[None, :]).sum(axis=1)
+            for delay, total in zip(DELAYS, per_delay, strict=True):
+                sse[(delay, window, phase)] = float(total) if valid.any() else math.inf
     best = min(sse, key=lambda k: (sse[k], k))
     minimum = sse[best]
     independent = max(4, int(len(t_obs) / sync_period))
     variance = minimum / (independent - 3) if minimum > 0 else 0.0
 
     def profile(index: int, grid: Sequence[int], name: str) -> Estimate:
-        lows = {g: min(v for k, v in sse.items() if k[index] == g) for g in grid}
+        lows = dict.fromkeys(grid, math.inf)
+        for k, v in sse.items():
+            lows[k[index]] = min(lows[k[index]], v)
         inside = [g for g, v in lows.items() if v - minimum <= max(variance, 1e-9)]
         value = best[index]
         if min(inside) == min(grid) and max(inside) == max(grid) and len(grid) > 1:
