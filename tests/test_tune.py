@@ -288,3 +288,20 @@ def test_an_unchanged_config_is_byte_identical_and_an_unsafe_edit_is_refused() -
 def test_the_reference_diurnal_trace_is_what_the_benchmark_tunes() -> None:
     trace = read_trace(ROOT / "traces" / "diurnal-24h.csv")
     assert trace.peak >= 119 and trace.end >= 86_000
+
+
+def test_the_pull_request_workflow_runs_the_tuner_with_options_it_takes() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "simulate.yml").read_text())
+    scripts = [s.get("run", "") for s in workflow["jobs"]["simulate"]["steps"]]
+    commands = [
+        line.split("-m tools.tune", 1)[1].split(")", 1)[0]
+        for script in scripts
+        for line in script.replace("\\\n", " ").splitlines()
+        if '"$python" -m tools.tune' in line
+    ]
+    assert len(commands) == 1
+    words = [w.strip('"') for w in commands[0].split()]
+    args = cli.parser().parse_args([w if not w.startswith("$") else "X" for w in words])
+    assert (args.slo_unmet, args.seeds, args.no_plot) == (0.01, 3, True)
+    table = next(s for s in scripts if "tuned cost" in s)
+    assert 'Path("sim", "tune", stack, model, trace, "summary.json")' in table

@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--stack", required=True, metavar="NAME", help="tune Pulumi.<NAME>.yaml")
-    p.add_argument("--model", metavar="NAME", help="the model (its name) when the stack serves several")
+    p.add_argument("--model", metavar="NAME", help="the model (its name or its SeldonDeployment's) when the stack serves several")
     add_trace_arguments(p)
     p.add_argument("--world", type=Path, metavar="FILE", help="world parameters (tools.calibrate's world.yaml)")
     p.add_argument(
@@ -95,12 +95,13 @@ def load_base(stack: str, model: str | None) -> tuple[Base, str]:
     except (StackFileError, ConfigError) as err:
         raise TuneError(f"--stack {stack}: {' '.join(str(err).split())}") from None
     names = [m.name for m in validated.models]
+    sdeps = [m.sdep_name for m in validated.models]
     if model is None:
         if len(names) != 1:
             raise TuneError(f"--stack {stack} serves {len(names)} models; choose one with --model: {', '.join(names)}")
         index = 0
-    elif model in names:
-        index = names.index(model)
+    elif model in names or model in sdeps:
+        index = names.index(model) if model in names else sdeps.index(model)
     else:
         raise TuneError(f"--model {model}: no such model in Pulumi.{stack}.yaml; models: {', '.join(names)}")
     return base_from_config(stack, raw, index, validated, PROJECT_DIR), validated.models[index].sdep_name
