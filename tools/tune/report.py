@@ -18,6 +18,13 @@ from tools.tune import EXIT_NO_SETTING, EXIT_OK
 from tools.tune.search import Found, Slo, Verdict, pareto
 from tools.tune.space import MAX_REPLICAS_LIMIT, Base, Settings
 
+ASSUMPTIONS = (
+    "the image cache's own price (ECI bills the cache's snapshot) is not in the cost: turning it on only shortens start-up",
+    "the HPA's scaling policies (Percent 100 / Pods 4 per 15 s up, Percent 10 per 60 s down) are fixed by "
+    "components/qps_autoscaler.py and not searched: only the stabilization windows are config keys",
+    "sourceMin/sourceMax, unit minima and the pod spec are kept as committed",
+)
+
 STRATEGY = (
     "every candidate simulated under seed 0 (in parallel); those meeting the SLO re-run under the other seeds cheapest "
     "first, until the next seed-0 cost exceeds the best worst-seed cost: the exhaustive optimum of the space"
@@ -118,6 +125,7 @@ def summary(
             "currency": book.currency,
             "provenance": "placeholder" if book.placeholder else "user file",
         },
+        "assumptions": list(ASSUMPTIONS),
         "search": {
             "strategy": STRATEGY,
             "candidates": len(settings),
