@@ -63,7 +63,6 @@ class Base:
     source_min: int
     source_max: int
     units: tuple[UnitInfo, ...]
-    images: tuple[str, ...]  # the images this model's containers use (an image cache must hold only those)
     pdb_min_available: int | None
     current: Settings
     project_dir: Path
@@ -116,6 +115,9 @@ class Space:
     notes: list[str] = field(default_factory=list, compare=False)
 
 
+IMAGE_CACHE_GIB = 40
+"""``imageCache.sizeGiB`` of a cache the search turns on (the config layer's default)."""
+
 MAX_REPLICAS_LIMIT = 1000
 """``maxReplicas`` bound of the config layer (stackconfig/models.py ``ModelConfig.max_replicas``)."""
 
@@ -130,7 +132,6 @@ def base_from_config(stack: str, config: Mapping[str, Any], model_index: int, va
     mc = validated.models[model_index]
     elastic = validated.scaling_mode != "resourcePolicy"
     units = tuple(UnitInfo(u.name, u.is_spot, KIND_ECI if u.is_eci else KIND_ECS, int(u.min), int(u.max)) for u in mc.units)
-    images = tuple(dict.fromkeys((mc.serving_image, mc.proxy_image)))
     current = Settings(
         target_qps=int(mc.target_qps),
         min_replicas=int(mc.min_replicas),
@@ -151,7 +152,6 @@ def base_from_config(stack: str, config: Mapping[str, Any], model_index: int, va
         int(mc.source_min),
         int(mc.source_max),
         units,
-        images,
         None if mc.pdb_min_available is None else int(mc.pdb_min_available),
         current,
         project_dir,
@@ -316,7 +316,7 @@ def apply(base: Base, settings: Settings, controller_tz: str) -> dict[str, Any]:
         if lo != info.min or "min" in unit:
             unit["min"] = lo
     if settings.image_cache and m.get("imageCache") is None:
-        m["imageCache"] = {"images": list(base.images)}
+        m["imageCache"] = {"sizeGiB": IMAGE_CACHE_GIB}  # the program caches every image the pod runs
     elif not settings.image_cache:
         m.pop("imageCache", None)
     overrides: dict[str, Any] = {"models": models}
