@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tools.render.pipeline import render_stack
-from tools.simulate import prices
+from tools.simulate import prices, worldfile
 from tools.simulate.engine import simulate
 from tools.simulate.objects import find_models
 from tools.simulate.world import World
@@ -155,6 +155,9 @@ def test_the_written_recommendation_meets_the_slo_under_every_seed(
     assert summary["recommended"]["meetsSlo"] and summary["world"]["replica-qps"]["provenance"] == "given"
     assert summary["prices"]["provenance"] == "placeholder"
     assert (out / "tune.png").stat().st_size > 10_000
+    used = worldfile.read(out / "world.yaml")  # the world it searched in, as tools.simulate --world reads it
+    assert (used.values["replica-qps"], used.provenance["replica-qps"]) == (10.0, "given")
+    assert (used.values["spot-reclaims"], used.values["startup-eci"], used.provenance["startup-eci"]) == (40.0, 150.0, "assumed")
     rows = (out / "pareto.csv").read_text().splitlines()
     assert rows[0].startswith("role,cost,") and any(r.startswith("recommended,") for r in rows)
     diff = (out / "stack.diff").read_text()

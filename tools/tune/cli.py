@@ -219,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
             (args.out / "stack.diff").write_text(diff, encoding="utf-8")
         report_mod.write_pareto(args.out / "pareto.csv", found, settings, base, current, chosen)
         report_mod.write_summary(args.out / "summary.json", data)
+        report_mod.write_world(args.out / "world.yaml", data)
         if not args.no_plot:
             from tools.tune import plot
 

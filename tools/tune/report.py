@@ -140,6 +140,20 @@ def summary(
     }
 
 
+def write_world(path: Path, data: Mapping[str, Any]) -> None:
+    """The world the search ran in, in ``--world`` format: ``tools.simulate --world`` re-runs a candidate in it."""
+    parameters = {
+        k: {"value": v["value"], "provenance": "given" if v["provenance"] not in WORLD_PROVENANCES else v["provenance"]}
+        for k, v in data["world"].items()
+    }
+    header = "# The world tools.tune searched in (re-run a setting in it with tools.simulate --world this-file).\n"
+    body = json.dumps({"format": 1, "tool": "tools.tune", "parameters": parameters}, indent=2)
+    path.write_text(header + body + "\n", encoding="utf-8")
+
+
+WORLD_PROVENANCES = ("calibrated", "assumed", "given", "source")
+
+
 def write_summary(path: Path, data: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
