@@ -119,6 +119,12 @@ def test_payload_file(tmp_path: Path) -> None:
     path.write_text("[1, 2]")
     with pytest.raises(PayloadError, match="expected a Seldon message"):
         file_payload(path)
+    path.write_text(json.dumps({"instances": [[1, 2], [3, 4]]}))
+    assert file_payload(path, protocol=KSERVE_V1).instances == 2
+    with pytest.raises(PayloadError, match=r"expected a v2 inference request .* for --protocol v2"):
+        file_payload(path, protocol=V2)
+    path.write_text(json.dumps({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [0.5]}]}))
+    assert file_payload(path, protocol=V2).instances is None
 
 
 def test_the_stub_validates_the_payload_shape() -> None:
