@@ -28,7 +28,17 @@ from tests.kserve_stub import KServeStub
 from tests.seldon_stub import SeldonStub
 from tools.loadtest import cli
 from tools.loadtest.cli import stack_protocol, url_problems
-from tools.loadtest.generator import NOT_SENT, OK, TIMEOUT, LoadConfig, LoadResult, LoadRun, expected_requests, intended_times
+from tools.loadtest.generator import (
+    CANCELLED,
+    NOT_SENT,
+    OK,
+    TIMEOUT,
+    LoadConfig,
+    LoadResult,
+    LoadRun,
+    expected_requests,
+    intended_times,
+)
 from tools.loadtest.output import Output
 from tools.loadtest.payload import (
     INVALID_RESPONSE,
@@ -332,6 +342,27 @@ def test_signals_and_a_closed_output_stop_the_load_within_a_second(tmp_path: Pat
                 assert f"stopping ({how})".encode() in output and b"wrote" in output
     hung = json.loads((tmp_path / "int" / "summary.json").read_text())
     assert hung["answered"] == 0 and hung["failures_by_outcome"].get("Cancelled", 0) >= 5  # abandoned after 0.5 s
+
+
+def test_sighup_while_the_last_requests_drain_ends_the_run_within_the_grace() -> None:
+    """The schedule is over at 0.2 s and its 4 requests hang (a 30 s drain would wait for them); SIGHUP (a closed ssh
+    session) at 0.6 s ends the run 0.5 s later, the requests in flight abandoned."""
+    outputs = (Output(io.StringIO()), Output(io.StringIO()))
+    with SeldonStub("slow", delay=30.0) as stub:
+        config = LoadConfig(url=stub.url, trace=pattern("step:20:20:0"), duration=0.2, drain=30.0)
+
+        async def stopped_by_sighup() -> tuple[LoadResult, int | None]:
+            asyncio.get_running_loop().call_later(0.6, os.kill, os.getpid(), signal.SIGHUP)
+            return await cli._run(config, generated_payload(), None, time.monotonic(), outputs)
+
+        began = time.monotonic()
+        result, code = asyncio.run(stopped_by_sighup())
+        took = time.monotonic() - began
+    assert code == 129 and result.end_reason == "interrupted"
+    assert 1.0 < took < 2.5, took  # 0.6 s + the 0.5 s grace, not the drain's 30 s
+    assert [r.outcome for r in result.records] == [CANCELLED] * 4
+    stream = outputs[1].stream
+    assert isinstance(stream, io.StringIO) and "stopping (SIGHUP)" in stream.getvalue()
 
 
 def test_output_notices_a_reader_that_went_away() -> None:
