@@ -381,6 +381,9 @@ def test_output_notices_a_reader_that_went_away() -> None:
             assert output.reader_gone()
             output.write("after\n")  # swallowed: the descriptor now points at /dev/null
             assert os.readlink(f"/proc/self/fd/{stream.fileno()}") == os.devnull
+    never_there = Output(None)  # started with the descriptor closed (>&-): not a reader that left
+    never_there.write("x")
+    assert not never_there.reader_gone() and not never_there.isatty()
 
 
 # --- bounds and input checks (issue 20) ---------------------------------------------------------------------------

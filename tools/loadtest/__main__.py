@@ -13,6 +13,6 @@ from tools.loadtest.cli import main
 
 code = main()
 for stream in (sys.stdout, sys.stderr):
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # None when started with it closed
         stream.flush()
 os._exit(code)

@@ -23,16 +23,17 @@ GONE = select.POLLERR | select.POLLHUP
 class Output:
     """A text stream (stdout or stderr) whose reader may go away."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
         self.gone = False
-        try:
-            self.fd: int | None = stream.fileno()
-        except (OSError, ValueError, AttributeError):  # a stream without a descriptor (e.g. captured in tests)
-            self.fd = None
+        """The reader went away during the run. A stream that was never there (``>&-``: Python sets ``sys.stdout``
+        to ``None``) is not a reader that left: writes to it are dropped and the run goes on."""
+        self.fd: int | None = None
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no descriptor (e.g. captured in tests)
+            self.fd = stream.fileno() if stream is not None else None
 
     def write(self, text: str) -> None:
-        if self.gone:
+        if self.gone or self.stream is None:
             return
         try:
             self.stream.write(text)
@@ -47,7 +48,7 @@ class Output:
 
     def isatty(self) -> bool:
         try:
-            return not self.gone and self.stream.isatty()
+            return not self.gone and self.stream is not None and self.stream.isatty()
         except ValueError:
             return False
 

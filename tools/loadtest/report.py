@@ -144,7 +144,7 @@ class Progress:
         sent = sum(1 for r in run.records[self._last_scheduled :] if r.sent)
         not_sent = sum(1 for r in run.records if not r.sent)
         line = (
-            f"[{now:6.0f} s] sent {sent / span:6.1f}/s  answered {(self.answered - self._last_answered) / span:6.1f}/s"
+            f"[{max(0.0, now):6.0f} s] sent {sent / span:6.1f}/s  answered {(self.answered - self._last_answered) / span:6.1f}/s"
             f"  valid {self.stats.count}  failed {self.sent_failed + not_sent} (not sent {not_sent})  in flight {run.inflight}"
             f"  p50 {_ms(self.stats.percentile(50))}  p95 {_ms(self.stats.percentile(95))}  p99 {_ms(self.stats.percentile(99))}"
         )
