@@ -5,7 +5,8 @@ Two protocols, each as its source says:
 - ``kserve-v1`` (TF Serving's REST API, KServe's v1 protocol): ``POST /v1/models/<m>:predict`` with
   ``{"instances": [...]}``, answered ``{"predictions": [...]}`` with one row of 10 scores per image and no model
   version (tensorflow/serving 2.3.0 ``http_rest_api_handler.cc`` ``ProcessPredictRequest`` writes only the outputs);
-  an error is ``{"error": "..."}`` with status 400 (TF Serving REST API docs, "Error handling").
+  an error is ``{"error": "..."}`` with status 400 (tensorflow/serving 2.3.0 ``tensorflow_serving/g3doc/api_rest.md``
+  lines 12-18: "In case of error, all APIs will return a JSON object ... with ``error`` as key").
 - ``v2`` (Open Inference Protocol): ``POST /v2/models/<m>/infer`` with ``{"inputs": [{"name", "shape", "datatype",
   "data"}]}``, answered ``{"model_name", "model_version", "id", "outputs": [{"name", "shape", "datatype", "data"}]}``
   with ``data`` flattened row-major; an error is ``{"error": "..."}`` (kserve v0.15.2

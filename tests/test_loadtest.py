@@ -561,7 +561,8 @@ def test_kserve_answers_are_checked() -> None:
     v1 = generated_payload(batch=2, protocol=KSERVE_V1)
     assert json.loads(v1.body(0)).keys() == {"instances"} and len(json.loads(v1.body(0))["instances"]) == 2
     assert check_answer(json.dumps({"predictions": [[0.1] * 10] * 2}).encode(), v1) == Answer(None, UNKNOWN_VERSION)
-    assert check_answer(b'{"error": "bad"}', v1).problem == "no 'predictions' list in the answer"
+    assert check_answer(b'{"error": "bad"}', v1).problem == "no 'predictions' (or columnar 'outputs') list in the answer"
+    assert check_answer(json.dumps({"outputs": [[0.1] * 10] * 2}).encode(), v1).problem is None  # columnar request
     assert "1 row(s) for 2" in str(check_answer(json.dumps({"predictions": [[0.1] * 10]}).encode(), v1).problem)
     v2 = generated_payload(batch=2, protocol=V2)
     (request,) = json.loads(v2.body(0))["inputs"]

@@ -12,8 +12,9 @@ Protocols (``--protocol``):
   ``python/seldon_core/utils.py`` (``client_class_names``: ``t:{i}``). A ``tensor`` answer
   (``{"shape": [...], "values": [...]}``) is accepted too.
 - ``kserve-v1``: TF Serving's own REST API, which is KServe's v1 protocol: ``POST /v1/models/<m>:predict`` with
-  ``{"instances": [...]}`` (one entry per instance), answered ``{"predictions": [...]}`` with one row per instance
-  (TensorFlow Serving "RESTful API" docs, "Predict API"; kserve v0.15.2
+  ``{"instances": [...]}`` (row format, one entry per instance), answered ``{"predictions": [...]}`` with one row per
+  instance; a columnar ``{"inputs": ...}`` request (``--payload``) is answered ``{"outputs": ...}`` (tensorflow/serving
+  2.3.0 ``tensorflow_serving/g3doc/api_rest.md``, "Predict API", "Response format", lines 278-300; kserve v0.15.2
   ``python/kserve/kserve/protocol/rest/v1_endpoints.py`` line 163 routes ``/v1/models/{model_name}:predict``).
 - ``v2``: the Open Inference Protocol, ``POST /v2/models/<m>/infer`` with ``{"inputs": [{"name", "shape",
   "datatype", "data"}]}``, answered ``{"model_name", "model_version" (optional), "id", "outputs": [{"name",
@@ -253,8 +254,8 @@ def check_answer(body: bytes, payload: Payload) -> Answer:
     if payload.protocol == SELDON:
         rows = _seldon_rows(message)
     elif payload.protocol == KSERVE_V1:
-        found = _row_lengths(message.get("predictions"))
-        rows = found if found is not None else "no 'predictions' list in the answer"
+        found = _row_lengths(message.get("predictions", message.get("outputs")))
+        rows = found if found is not None else "no 'predictions' (or columnar 'outputs') list in the answer"
     else:
         rows = _v2_rows(message)
     if isinstance(rows, str):
