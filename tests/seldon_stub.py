@@ -6,6 +6,10 @@ with ``data.names`` ``t:0``..``t:9`` and ``data.ndarray`` holding one row of 10 
 wrapper answers for the recipe's tfserving-proxy). A body that is not a batch of 28x28 numbers gets 400 with
 Seldon's failure message (``{"status": {"status": "FAILURE", "reason": "MICROSERVICE_BAD_DATA", ...}}``).
 
+With ``request_paths``, the ``n``-th request's answer carries ``meta.requestPath`` = ``request_paths[n % len]``,
+as Seldon's Python wrapper adds it (seldon-core v1.17.1 ``python/seldon_core/utils.py`` ``get_request_path``: the
+graph node's name to its image), e.g. a main and a canary server answering in turn.
+
 Modes: ``ok`` answers at once; ``slow`` after ``delay`` seconds; ``stall`` holds every request that arrives during
 ``[first request + stall_after, + stall_seconds)`` until that window ends (and answers the rest at once); ``error``
 answers every ``error_every``-th request with ``error_status``; ``badshape`` answers 9 scores instead of 10.
@@ -20,6 +24,7 @@ import json
 import math
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -73,6 +78,7 @@ class SeldonStub(ThreadingHTTPServer):
         stall_seconds: float = 1.0,
         error_every: int = 1,
         error_status: int = 500,
+        request_paths: Sequence[Mapping[str, str]] = (),
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode {mode!r}: one of {', '.join(MODES)}")
@@ -83,6 +89,7 @@ class SeldonStub(ThreadingHTTPServer):
         self.stall_seconds = stall_seconds
         self.error_every = error_every
         self.error_status = error_status
+        self.request_paths = tuple(dict(path) for path in request_paths)
         self.lock = threading.Lock()
         self.requests = 0
         self.rejected = 0
@@ -92,9 +99,18 @@ class SeldonStub(ThreadingHTTPServer):
         self._thread: threading.Thread | None = None
 
     @property
-    def url(self) -> str:
+    def base(self) -> str:
+        """``http://127.0.0.1:PORT``."""
         host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}{PATH}"
+        return f"http://{host!s}:{port}"
+
+    @property
+    def url(self) -> str:
+        return self.base + PATH
+
+    def routes(self, path: str) -> bool:
+        """Whether ``path`` is the prediction route."""
+        return path == PATH
 
     @property
     def stall_window(self) -> tuple[float, float] | None:
@@ -137,19 +153,34 @@ class SeldonStub(ThreadingHTTPServer):
             window = self.stall_window
             if window is not None and window[0] <= now < window[1]:
                 time.sleep(window[1] - time.monotonic())
-            problem = validate(message)
+            problem = self.validate(message)
             if problem is not None:
                 with self.lock:
                     self.rejected += 1
-                return 400, _failure(problem)
+                return 400, self.failure(problem)
             if self.mode == "error" and number % self.error_every == 0:
-                return self.error_status, _failure("injected error")
+                return self.error_status, self.failure("injected error")
             classes = CLASSES - 1 if self.mode == "badshape" else CLASSES
-            rows = [scores(image, classes) for image in message["data"]["ndarray"]]
-            return 200, {"data": {"names": [f"t:{k}" for k in range(classes)], "ndarray": rows}, "meta": {}}
+            return 200, self.respond(message, classes, number - 1)
         finally:
             with self.lock:
                 self.inflight -= 1
+
+    def validate(self, message: Any) -> str | None:
+        """Why a request body is not what this protocol takes, or ``None``."""
+        return validate(message)
+
+    def failure(self, info: str) -> dict[str, Any]:
+        """The protocol's error body."""
+        return _failure(info)
+
+    def respond(self, message: Any, classes: int, index: int) -> dict[str, Any]:
+        """The 200 answer to the ``index``-th (from 0) valid request."""
+        rows = [scores(image, classes) for image in message["data"]["ndarray"]]
+        meta: dict[str, Any] = {}
+        if self.request_paths:
+            meta["requestPath"] = self.request_paths[index % len(self.request_paths)]
+        return {"data": {"names": [f"t:{k}" for k in range(classes)], "ndarray": rows}, "meta": meta}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -171,7 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if self.path != PATH:
+        if not self.server.routes(self.path):
             self._send(404, {"status": {"status": "FAILURE", "info": f"no route {self.path}"}})
             return
         try:

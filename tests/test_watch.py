@@ -352,6 +352,45 @@ def test_watch_target_of_a_resource_policy_is_read_from_the_cluster() -> None:
     assert spec.unit_names == ["gpu-pool", "eci-on-demand", "eci-spot"]
 
 
+def kserve_predictor(isvc: str) -> dict[str, Any]:
+    """The Deployment KServe's raw/standard mode creates for an InferenceService's predictor, written from kserve
+    v0.15.2: name ``<isvc>-predictor`` (``constants.PredictorServiceName``), pod labels from ``buildObjectMeta``
+    (``components/predictor.go`` lines 450-457: the isvc's labels, then ``serving.kserve.io/inferenceservice`` and
+    ``component: predictor``) plus ``app: isvc.<isvc>-predictor``, the selector's only label
+    (``reconcilers/deployment/deployment_reconciler.go`` lines 137-157)."""
+    name = f"{isvc}-predictor"
+    labels = {
+        "app.kubernetes.io/name": isvc,
+        "serving.kserve.io/inferenceservice": isvc,
+        "component": "predictor",
+        "app": f"isvc.{name}",
+    }
+    return {
+        "metadata": {"name": name, "namespace": "serving", "labels": dict(labels)},
+        "spec": {"selector": {"matchLabels": {"app": f"isvc.{name}"}}, "template": {"metadata": {"labels": labels}}},
+    }
+
+
+def test_watch_target_of_a_kserve_predictor_follows_its_pods() -> None:
+    reader = FakeReader()
+    ew = json.loads(json.dumps(reader.data["default"]["elasticworkloads"][0]))
+    ew["spec"]["sourceTarget"]["name"] = "fashion-mnist-predictor"
+    reader.data["serving"] = {"deployments": [kserve_predictor("fashion-mnist")], "elasticworkloads": [ew], "hpas": []}
+    spec = watch_spec(reader, "serving", "fashion-mnist-predictor")
+    assert spec.selector == "serving.kserve.io/inferenceservice=fashion-mnist,component=predictor"
+    assert (spec.mode, spec.source_deployment, spec.unit_names) == (
+        ELASTIC_WORKLOAD,
+        "fashion-mnist-predictor",
+        [SOURCE, "virtual-kubelet-1", "virtual-kubelet-2"],
+    )
+    given = watch_spec(reader, "serving", "fashion-mnist-predictor", selector="eci-inference.io/predictor=fm")
+    assert given.selector == "eci-inference.io/predictor=fm"  # the stack's podSelector output wins
+    ours = kserve_predictor("fashion-mnist")
+    ours["spec"]["template"]["metadata"]["labels"]["eci-inference.io/predictor"] = "fashion-mnist"
+    reader.data["serving"]["deployments"] = [ours]
+    assert watch_spec(reader, "serving", "fashion-mnist-predictor").selector == "eci-inference.io/predictor=fashion-mnist"
+
+
 def test_watch_target_errors_name_what_is_missing() -> None:
     with pytest.raises(TargetError, match="no ElasticWorkload 'other-ew'"):
         watch_spec(FakeReader(), "default", DEV_SOURCE, elastic_workload="other-ew")
@@ -518,7 +557,12 @@ def test_the_cli_watches_pods_and_writes_the_timeline(
 
 def test_stack_output_names_what_to_watch() -> None:
     names = stack_watch_names({"predictorDeploymentName": "d", "hpaName": "h", "resourcePolicyName": "r"})
-    assert names == {"deployment": "d", "hpa": "h", "elastic_workload": None, "resource_policy": "r"}
+    assert names == {"deployment": "d", "hpa": "h", "elastic_workload": None, "resource_policy": "r", "selector": None}
+    given = {"predictorDeploymentName": "d", "podSelector": {"component": "predictor", "serving.kserve.io/inferenceservice": "m"}}
+    assert stack_watch_names(given)["selector"] == "component=predictor,serving.kserve.io/inferenceservice=m"
+    assert stack_watch_names({"predictorDeploymentName": "d", "podSelector": "a=b,c=d"})["selector"] == "a=b,c=d"
+    with pytest.raises(TargetError, match=r"stack output podSelector \[1\]: expected 'key=value,...' or an object"):
+        stack_watch_names({"predictorDeploymentName": "d", "podSelector": [1]})
     assert stack_watch_names({"deploymentName": "old"})["deployment"] == "old"
     with pytest.raises(TargetError, match="no predictorDeploymentName"):
         stack_watch_names({"predictionUrl": "u"})

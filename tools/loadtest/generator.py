@@ -13,8 +13,10 @@ Bounds, so that a run is safe by construction:
   recorded with the outcome ``NotSent`` (the server was too slow for the offered load);
 - at most ``max_requests`` scheduled requests and ``duration`` seconds (the CLI caps ``duration`` with
   ``--max-duration``); each request times out after ``timeout`` seconds;
-- :attr:`LoadRun.stop` (set on Ctrl-C) stops sending at once; requests in flight then get ``interrupt_grace``
-  seconds, and a second stop (:attr:`LoadRun.abort`) cancels them.
+- :attr:`LoadRun.stop` (set on SIGINT, SIGTERM, SIGHUP or when the output's reader goes away; see
+  :mod:`tools.loadtest.cli`) stops sending at once, also while the last requests drain; requests in flight then get
+  ``interrupt_grace`` seconds (0.5 s, so the run ends within 1 s of the stop), and a second stop
+  (:attr:`LoadRun.abort`) cancels them at once.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from tools.loadtest.payload import INVALID_RESPONSE, Payload, check_answer
+from tools.loadtest.payload import INVALID_RESPONSE, SELDON, UNKNOWN_VERSION, Payload, check_answer
 from tools.traces import Trace
 
 OK = "200"
-"""Outcome of a 200 answer holding the expected Seldon message."""
+"""Outcome of a 200 answer holding the expected message."""
 NOT_SENT = "NotSent"
 """Outcome of a request due while ``max_inflight`` requests were in flight."""
 CANCELLED = "Cancelled"
@@ -87,9 +89,11 @@ class LoadConfig:
     timeout: float = 30.0
     drain: float = 30.0
     """Seconds the requests still in flight get after the last one is sent."""
-    interrupt_grace: float = 2.0
-    """Seconds the requests in flight get after a stop (Ctrl-C)."""
+    interrupt_grace: float = 0.5
+    """Seconds the requests in flight get after a stop (a signal, or the output's reader gone)."""
     headers: Mapping[str, str] = field(default_factory=dict)
+    protocol: str = SELDON
+    """The serving protocol the payload speaks (recorded in the summary)."""
 
 
 @dataclass
@@ -102,6 +106,8 @@ class RequestRecord:
     send_lag_s: float | None = None
     """How late the scheduler sent it (its own overload; already included in ``latency_s``)."""
     detail: str | None = None
+    version: str | None = None
+    """Which version gave the valid answer, as the answer tells (``unknown`` when it does not; ``None``: not valid)."""
 
     @property
     def sent(self) -> bool:
@@ -167,11 +173,13 @@ class LoadRun:
                 body = await response.read()
                 record.latency_s = loop.time() - self.t0 - record.t_intended
                 if response.status == 200:
-                    problem = check_answer(body, self.payload)
-                    record.outcome = OK if problem is None else INVALID_RESPONSE
-                    if problem is not None:
-                        record.detail = problem
-                        self.invalid_examples.setdefault(INVALID_RESPONSE, problem)
+                    answer = check_answer(body, self.payload)
+                    record.outcome = OK if answer.problem is None else INVALID_RESPONSE
+                    if answer.problem is None:
+                        record.version = answer.version or UNKNOWN_VERSION
+                    else:
+                        record.detail = answer.problem
+                        self.invalid_examples.setdefault(INVALID_RESPONSE, answer.problem)
                 else:
                     record.outcome = str(response.status)
         except TimeoutError:
@@ -234,9 +242,9 @@ class LoadRun:
                     task.add_done_callback(tasks.discard)
                 else:
                     await self._wait_until(cfg.duration, stop_task)
+                await self._drain(tasks, cfg.drain)
                 if self.stop.is_set():
                     end_reason = "interrupted"
-                await self._drain(tasks, cfg.interrupt_grace if self.stop.is_set() else cfg.drain)
         finally:
             ticker.cancel()
             stop_task.cancel()
@@ -248,9 +256,14 @@ class LoadRun:
         return LoadResult(cfg, self.records, started_wall, self.now(), end_reason, self.invalid_examples)
 
     async def _drain(self, tasks: set[asyncio.Task[None]], seconds: float) -> None:
-        """Let the requests in flight finish, for ``seconds`` at most or until :attr:`abort`."""
+        """Let the requests in flight finish: ``seconds`` at most, ``interrupt_grace`` once :attr:`stop` is set
+        (before or during the drain), nothing once :attr:`abort` is."""
         deadline = self.now() + seconds
+        stopped_by: float | None = None
         while tasks and not self.abort.is_set():
+            if self.stop.is_set() and stopped_by is None:
+                stopped_by = self.now() + self.config.interrupt_grace
+                deadline = min(deadline, stopped_by)
             left = deadline - self.now()
             if left <= 0:
                 break

@@ -10,7 +10,9 @@ stacks), ``hpaName`` and
 (``--kubeconfig`` or the usual ``~/.kube/config`` / ``KUBECONFIG`` otherwise).
 
 What to watch is then read from the cluster rather than recomputed from the config, so it is what is deployed:
-the source Deployment (its pod template carries ``eci-inference.io/predictor``: the pod selector), the ElasticWorkload
+the source Deployment (its pod template carries ``eci-inference.io/predictor``: the pod selector; a KServe predictor
+Deployment ``<isvc>-predictor`` carries ``serving.kserve.io/inferenceservice: <isvc>`` and ``component: predictor``
+instead, see :func:`pod_selector`; a ``podSelector`` stack output wins over both), the ElasticWorkload
 (``spec.elasticUnit[]``: unit names, ECI annotations, node selectors; ``autoscaling.alibabacloud.com/v1beta1``) or the
 ResourcePolicy (``spec.units[]``: ``podLabels`` with ``eci-inference.io/unit``, ``podAnnotations``;
 ``scheduling.alibabacloud.com/v1alpha1``), and the HPA. Without ``--stack``, ``--deployment`` names the source
@@ -31,6 +33,9 @@ from tools.loadtest.watch import (
     ECI_SPOT_STRATEGY,
     ECI_USE_SPECS,
     ELASTIC_WORKLOAD,
+    KSERVE_COMPONENT_LABEL,
+    KSERVE_ISVC_LABEL,
+    KSERVE_PREDICTOR,
     PREDICTOR_LABEL,
     RESOURCE_POLICY,
     UNIT_LABEL,
@@ -204,10 +209,22 @@ def units_of_resource_policy(rp: Mapping[str, Any]) -> tuple[UnitSpec, ...]:
 
 
 def pod_selector(deployment: Mapping[str, Any]) -> str:
-    """``eci-inference.io/predictor=<value>`` from the pod template, else the Deployment's ``matchLabels``."""
+    """The predictor's pods, from the source Deployment's pod template.
+
+    ``eci-inference.io/predictor=<value>`` when the template has it (this program's label); else, for a KServe
+    predictor, ``serving.kserve.io/inferenceservice=<isvc>,component=predictor``: kserve v0.15.2
+    ``pkg/controller/v1beta1/inferenceservice/components/predictor.go`` lines 450-457 (``buildObjectMeta`` sets
+    ``constants.InferenceServicePodLabelKey`` and ``constants.KServiceComponentLabel`` = ``predictor``, over any
+    label of the runtime, the isvc or the predictor spec), ``pkg/constants/constants.go`` lines 50 and 329 (the keys
+    ``serving.kserve.io/inferenceservice`` and ``component``), and
+    ``pkg/controller/v1beta1/inferenceservice/reconcilers/deployment/deployment_reconciler.go`` lines 137-157 (raw
+    mode: the pod template takes these labels, plus ``app``); else the Deployment's ``matchLabels``.
+    """
     template_labels = ((_spec(deployment).get("template") or {}).get("metadata") or {}).get("labels") or {}
     if PREDICTOR_LABEL in template_labels:
         return f"{PREDICTOR_LABEL}={template_labels[PREDICTOR_LABEL]}"
+    if KSERVE_ISVC_LABEL in template_labels and template_labels.get(KSERVE_COMPONENT_LABEL) == KSERVE_PREDICTOR:
+        return f"{KSERVE_ISVC_LABEL}={template_labels[KSERVE_ISVC_LABEL]},{KSERVE_COMPONENT_LABEL}={KSERVE_PREDICTOR}"
     match = (_spec(deployment).get("selector") or {}).get("matchLabels") or {}
     if not match:
         raise TargetError(f"Deployment {_name(deployment)!r} has no {PREDICTOR_LABEL} pod label and no matchLabels to watch")
@@ -231,8 +248,10 @@ def watch_spec(
     hpa: str | None = None,
     elastic_workload: str | None = None,
     resource_policy: str | None = None,
+    selector: str | None = None,
 ) -> WatchSpec:
-    """The watch target of one model, read from the cluster (see the module docstring)."""
+    """The watch target of one model, read from the cluster (see the module docstring); ``selector``, when given
+    (the stack's ``podSelector`` output), names the pods instead of :func:`pod_selector`."""
     source = reader.deployment(namespace, deployment)
     template_labels = ((_spec(source).get("template") or {}).get("metadata") or {}).get("labels") or {}
     ews = reader.custom_objects(namespace, *EW) if resource_policy is None else []
@@ -262,11 +281,23 @@ def watch_spec(
     if hpa is None:
         found = _pick(reader.hpas(namespace), None, lambda o: (_spec(o).get("scaleTargetRef") or {}).get("name") == target)
         hpa = _name(found) if found is not None else None
-    return WatchSpec(namespace, pod_selector(source), mode, hpa, deployment, units)
+    return WatchSpec(namespace, selector or pod_selector(source), mode, hpa, deployment, units)
+
+
+def output_selector(value: Any) -> str | None:
+    """A ``podSelector`` output as a label selector: ``k=v,...`` text as it is, a mapping as sorted ``k=v`` pairs."""
+    if value is None or value == "" or value == {}:
+        return None
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}={v}" for k, v in sorted(value.items()))
+    if isinstance(value, str):
+        return value
+    raise TargetError(f"stack output podSelector {value!r}: expected 'key=value,...' or an object of labels")
 
 
 def stack_watch_names(outputs: Mapping[str, Any]) -> dict[str, str | None]:
-    """``deployment``, ``hpa``, ``elastic_workload``, ``resource_policy`` from a model's output object."""
+    """``deployment``, ``hpa``, ``elastic_workload``, ``resource_policy`` and ``selector`` (the ``podSelector``
+    output, if the stack has one) from a model's output object."""
     deployment = outputs.get("predictorDeploymentName") or outputs.get("deploymentName")  # the latter: older stacks
     if not deployment:
         raise TargetError(
@@ -277,4 +308,5 @@ def stack_watch_names(outputs: Mapping[str, Any]) -> dict[str, str | None]:
         "hpa": outputs.get("hpaName"),
         "elastic_workload": outputs.get("elasticWorkloadName"),
         "resource_policy": outputs.get("resourcePolicyName"),
+        "selector": output_selector(outputs.get("podSelector")),
     }

@@ -3,7 +3,9 @@
 What is observed, and where each fact comes from:
 
 - **Pods of the predictor**: label ``eci-inference.io/predictor=<sdep>-<predictor>`` (set by this program on the
-  componentSpec; the Seldon operator copies it to every pod). Listed, then watched with the kubernetes Python
+  componentSpec; the Seldon operator copies it to every pod); for a KServe InferenceService ``X`` in raw/standard
+  mode, ``serving.kserve.io/inferenceservice=X,component=predictor`` (see :func:`tools.loadtest.target.pod_selector`).
+  Listed, then watched with the kubernetes Python
   client's watch API (``kubernetes.watch.Watch().stream(CoreV1Api.list_namespaced_pod, ...)``) from the list's
   ``resourceVersion``; the watch is restarted from the last seen version when it ends or the connection drops, and
   the pods are listed again when the API answers 410 Gone (the list/watch pattern of the Kubernetes API concepts,
@@ -79,6 +81,12 @@ from kubernetes.watch import Watch
 
 PREDICTOR_LABEL = "eci-inference.io/predictor"
 """Pod label of the predictor (``components.naming.PREDICTOR_LABEL``)."""
+KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice"
+"""Pod label KServe puts on an InferenceService's pods (kserve v0.15.2 ``pkg/constants/constants.go`` line 50)."""
+KSERVE_COMPONENT_LABEL = "component"
+"""Pod label naming the KServe component (``KServiceComponentLabel``, ``pkg/constants/constants.go`` line 329)."""
+KSERVE_PREDICTOR = "predictor"
+"""``component`` of predictor pods (``v1beta1.PredictorComponent``, ``inference_service_status.go`` line 96)."""
 UNIT_LABEL = "eci-inference.io/unit"
 """Pod label the ResourcePolicy's ``podLabels`` set (``components/resource_policy.py``)."""
 ECI_SPOT_STRATEGY = "k8s.aliyun.com/eci-spot-strategy"
