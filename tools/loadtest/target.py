@@ -212,13 +212,14 @@ def pod_selector(deployment: Mapping[str, Any]) -> str:
     """The predictor's pods, from the source Deployment's pod template.
 
     ``eci-inference.io/predictor=<value>`` when the template has it (this program's label); else, for a KServe
-    predictor, ``serving.kserve.io/inferenceservice=<isvc>,component=predictor``: kserve v0.15.2
-    ``pkg/controller/v1beta1/inferenceservice/components/predictor.go`` lines 450-457 (``buildObjectMeta`` sets
-    ``constants.InferenceServicePodLabelKey`` and ``constants.KServiceComponentLabel`` = ``predictor``, over any
-    label of the runtime, the isvc or the predictor spec), ``pkg/constants/constants.go`` lines 50 and 329 (the keys
-    ``serving.kserve.io/inferenceservice`` and ``component``), and
-    ``pkg/controller/v1beta1/inferenceservice/reconcilers/deployment/deployment_reconciler.go`` lines 137-157 (raw
-    mode: the pod template takes these labels, plus ``app``); else the Deployment's ``matchLabels``.
+    predictor, ``serving.kserve.io/inferenceservice=<isvc>,component=predictor``: kserve v0.20.0, the version the
+    stack installs (v0.15.2 reads the same), ``pkg/controller/v1beta1/inferenceservice/components/predictor.go`` lines
+    498-519 (``buildObjectMeta`` sets ``constants.InferenceServicePodLabelKey`` and ``constants.KServiceComponentLabel``
+    = ``predictor``, over any label of the runtime, the isvc or the predictor spec), ``pkg/constants/constants.go``
+    lines 61 and 403 (the keys ``serving.kserve.io/inferenceservice`` and ``component``), and
+    ``pkg/controller/v1beta1/inferenceservice/reconcilers/deployment/deployment_reconciler.go`` lines 140-161
+    (Standard mode: the pod template takes these labels, plus ``app``); else the Deployment's ``matchLabels``. This
+    program's KServe predictor also carries ``eci-inference.io/predictor`` (``spec.predictor.labels``).
     """
     template_labels = ((_spec(deployment).get("template") or {}).get("metadata") or {}).get("labels") or {}
     if PREDICTOR_LABEL in template_labels:
