@@ -48,7 +48,13 @@ def stack_config(stack: str) -> tuple[dict[str, Any], list[str]]:
 
 
 _RUNS: dict[str, Run] = {}
-"""Program runs by the canonical JSON of their configuration."""
+"""Program runs by the canonical JSON of their configuration, for one pytest session."""
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Forget the previous session's runs: a process that runs pytest again (mutmut forks each mutant's session from a
+    process that has already run the tests) must run the program as the code now is, not reuse what it registered."""
+    _RUNS.clear()
 
 
 def run_key(config: Mapping[str, Any], secret_keys: Sequence[str], stack: str) -> str:

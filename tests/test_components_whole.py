@@ -1,0 +1,222 @@
+"""Components whose objects are compared whole, against objects written out here from the upstream documents.
+
+Each expected object is transcribed from the system that reads it (cited at each test), never produced by the code:
+a change to any field, a dropped field or a renamed kind is a failing diff.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+from components.elastic_scaling import PodPolicy, UnitSpec
+from components.image_cache import ModelImageCache
+from components.ingress_logs import ACCESS_LOG_KEYS, ACCESS_LOG_REGEX, IngressAccessLogs
+from components.resource_policy import ResourcePolicyScaling
+from components.scheduled_scaling import ScheduledScaling
+from tools.mockrun import Run, run_program
+
+MANAGED = {"app.kubernetes.io/managed-by": "pulumi"}
+
+
+class _Outer(pulumi.ComponentResource):
+    def __init__(self) -> None:
+        super().__init__("test:index:Outer", "outer")
+
+
+def run(build: Callable[[pulumi.ResourceOptions], dict[str, Any]]) -> Run:
+    """Build a component under an outer component passed in its options, so the options it was given are checked."""
+
+    def program() -> None:
+        for key, value in build(pulumi.ResourceOptions(parent=_Outer())).items():
+            pulumi.export(key, value)
+
+    return run_program(program, {})
+
+
+def component(result: Run, type_: str) -> Any:
+    """The component of this type, registered under the outer component it was given."""
+    registered = result.one(type_)
+    assert registered.parent == result.one("test:index:Outer").urn, "the options the component was given are lost"
+    return registered
+
+
+def test_the_access_log_config_is_the_one_ack_documents_whole() -> None:
+    """ACK, "Troubleshoot NGINX Ingress issues": the ``k8s-nginx-ingress.yaml`` AliyunLogConfig, in our project."""
+    result = run(lambda o: {"name": IngressAccessLogs("logs", {"project": "proj-1", "logstore": "store-1"}, o).log_config_name})
+    owner = component(result, "eci-inference:index:IngressAccessLogs")
+    (config,) = result.of_type("kubernetes:log.alibabacloud.com/v1alpha1:AliyunLogConfig")
+    assert config.parent == owner.urn
+    assert config.kubernetes_manifest == {
+        "apiVersion": "log.alibabacloud.com/v1alpha1",
+        "kind": "AliyunLogConfig",
+        "metadata": {"name": "k8s-nginx-ingress", "namespace": "kube-system", "labels": MANAGED},
+        "spec": {
+            "project": "proj-1",
+            "logstore": "store-1",
+            "productCode": "k8s-nginx-ingress",
+            "logtailConfig": {
+                "inputType": "plugin",
+                "configName": "k8s-nginx-ingress",
+                "inputDetail": {
+                    "plugin": {
+                        "inputs": [
+                            {
+                                "type": "service_docker_stdout",
+                                "detail": {
+                                    "IncludeLabel": {"io.kubernetes.container.name": "nginx-ingress-controller"},
+                                    "Stderr": False,
+                                    "Stdout": True,
+                                },
+                            }
+                        ],
+                        "processors": [
+                            {
+                                "type": "processor_regex",
+                                "detail": {
+                                    "KeepSource": False,
+                                    "Keys": ACCESS_LOG_KEYS,
+                                    "NoKeyError": True,
+                                    "NoMatchError": True,
+                                    "Regex": ACCESS_LOG_REGEX,
+                                    "SourceKey": "content",
+                                },
+                            }
+                        ],
+                    }
+                },
+            },
+        },
+    }
+    assert result.outputs == {"name": "k8s-nginx-ingress"}
+
+
+def test_the_access_log_parser_reads_a_controller_line_field_by_field() -> None:
+    """A line in the ``log-format-upstream`` ACK sets on its NGINX Ingress controller (``$remote_addr - [$remote_addr] -
+    $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length
+    $request_time [$proxy_upstream_name] $upstream_addr $upstream_response_length $upstream_response_time
+    $upstream_status $req_id $host [$proxy_alternative_upstream_name]``), parsed as Logtail's processor_regex would:
+    the metrics adapter counts requests per ``proxy_upstream_name``, so that field must come out whole."""
+    line = (
+        '10.0.0.7 - [10.0.0.7] - - [03/Dec/2026:09:00:00 +0800] "POST /seldon/ns/sd/api/v1.0/predictions HTTP/1.1" '
+        '200 512 "-" "curl/8.5.0" 320 0.012 [ns-sd-pred-8000] 10.1.2.3:8000 512 0.011 200 '
+        "5f2c0e7b9a model.example.com [ns-sd-canary-8000]"
+    )
+    match = re.match(ACCESS_LOG_REGEX, line)
+    assert match is not None
+    assert dict(zip(ACCESS_LOG_KEYS, match.groups(), strict=True)) == {
+        "client_ip": "10.0.0.7", "x_forward_for": "10.0.0.7", "remote_user": "-", "time": "03/Dec/2026:09:00:00",
+        "method": "POST", "url": "/seldon/ns/sd/api/v1.0/predictions", "version": "HTTP/1.1", "status": "200",
+        "body_bytes_sent": "512", "http_referer": "-", "http_user_agent": "curl/8.5.0", "request_length": "320",
+        "request_time": "0.012", "proxy_upstream_name": "ns-sd-pred-8000", "upstream_addr": "10.1.2.3:8000",
+        "upstream_response_length": "512", "upstream_response_time": "0.011", "upstream_status": "200",
+        "req_id": "5f2c0e7b9a", "host": "model.example.com", "proxy_alternative_upstream_name": "ns-sd-canary-8000",
+    }  # fmt: skip
+
+
+def test_the_cronhpa_targets_the_hpa_with_each_job_whole() -> None:
+    """kubernetes-cronhpa-controller's CronHorizontalPodAutoscaler (``autoscaling.alibabacloud.com/v1beta1``): jobs
+    of name, six-field schedule, targetSize and runOnce; scaleTargetRef is the HPA (ACK: "CronHPA and HPA together")."""
+    jobs = [
+        {"name": "morning", "schedule": "0 0 8 * * *", "target_size": 6},
+        {"name": "night", "schedule": "0 0 22 * * *", "target_size": 1},
+    ]
+    result = run(
+        lambda o: {
+            "cron": ScheduledScaling(
+                "s", {"namespace": "ns", "cron_name": "cron-1", "hpa_name": "hpa-1", "jobs": jobs, "depends_on": []}, o
+            ).cron_name
+        }
+    )
+    owner = component(result, "eci-inference:index:ScheduledScaling")
+    cron = result.one("kubernetes:autoscaling.alibabacloud.com/v1beta1:CronHorizontalPodAutoscaler")
+    assert cron.parent == owner.urn
+    assert cron.kubernetes_manifest == {
+        "apiVersion": "autoscaling.alibabacloud.com/v1beta1",
+        "kind": "CronHorizontalPodAutoscaler",
+        "metadata": {"name": "cron-1", "namespace": "ns", "labels": MANAGED},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "name": "hpa-1"},
+            "jobs": [
+                {"name": "morning", "schedule": "0 0 8 * * *", "targetSize": 6, "runOnce": False},
+                {"name": "night", "schedule": "0 0 22 * * *", "targetSize": 1, "runOnce": False},
+            ],
+        },
+    }
+    assert result.outputs == {"cron": "cron-1"}
+
+
+def test_the_image_cache_is_eci_s_object_whole_with_and_without_retention() -> None:
+    """ECI's ImageCache CRD (``eci.alibabacloud.com/v1``, cluster-scoped): ``images``, ``imageCacheSize`` in GiB and
+    ``retentionDays`` only when a retention is set (ECI keeps the cache until deleted without it)."""
+    for retention, extra in ((7, {"retentionDays": 7}), (None, {})):
+        result = run(
+            lambda o, r=retention: {
+                "cache": ModelImageCache(
+                    "c", {"cache_name": "ic-1", "images": ["a:1", "b:2"], "size_gib": 30, "retention_days": r, "depends_on": []}, o
+                ).cache_name
+            }
+        )
+        owner = component(result, "eci-inference:index:ModelImageCache")
+        cache = result.one("kubernetes:eci.alibabacloud.com/v1:ImageCache")
+        assert cache.parent == owner.urn
+        assert cache.kubernetes_manifest == {
+            "apiVersion": "eci.alibabacloud.com/v1",
+            "kind": "ImageCache",
+            "metadata": {"name": "ic-1", "labels": MANAGED},
+            "spec": {"images": ["a:1", "b:2"], "imageCacheSize": 30, **extra},
+        }
+        assert result.outputs == {"cache": "ic-1"}
+
+
+def test_the_resource_policy_is_acks_object_whole() -> None:
+    """ACK, "Custom elastic resource priority scheduling": a ResourcePolicy (``scheduling.alibabacloud.com/v1alpha1``)
+    with ``strategy: prefer``, units in order (an ``ecs`` unit by node pool label, ``eci`` units with the ECI
+    annotations, never the virtual-kubelet one: the unit's ``resource: eci`` places it), terminating pods ignored and
+    ``matchLabelKeys: [pod-template-hash]`` so a rollout counts its new pods from the first unit again."""
+    units = [
+        UnitSpec(name="pool", resource="ecs", node_pool_id="np-1", max=2),
+        UnitSpec(name="od", specs=("ecs.gn6i-c4g1.xlarge",), max=3),
+        UnitSpec(name="spot", specs=("ecs.gn6i-c4g1.xlarge", "ecs.gn6i-c8g1.2xlarge"), max=10,
+                 spot_strategy="SpotWithPriceLimit", price_limit=1.25),
+    ]  # fmt: skip
+    policy = PodPolicy(spot_protection_hours=1, spot_graceful_eviction=True, image_cache=True, ram_role_name="reader")
+    result = run(
+        lambda o: {
+            "policy": ResourcePolicyScaling(
+                "r", {"namespace": "ns", "policy_name": "rp-1", "selector": {"app": "m"}, "units": units,
+                      "pod_policy": policy, "depends_on": []}, o,
+            ).policy_name
+        }
+    )  # fmt: skip
+    owner = component(result, "eci-inference:index:ResourcePolicyScaling")
+    rp = result.one("kubernetes:scheduling.alibabacloud.com/v1alpha1:ResourcePolicy")
+    assert rp.parent == owner.urn
+    common = {"k8s.aliyun.com/eci-auto-imc": "true", "k8s.aliyun.com/eci-ram-role-name": "reader"}
+    assert rp.kubernetes_manifest == {
+        "apiVersion": "scheduling.alibabacloud.com/v1alpha1",
+        "kind": "ResourcePolicy",
+        "metadata": {"name": "rp-1", "namespace": "ns", "labels": MANAGED},
+        "spec": {
+            "selector": {"app": "m"},
+            "strategy": "prefer",
+            "units": [
+                {"resource": "ecs", "nodeSelector": {"alibabacloud.com/nodepool-id": "np-1"}, "max": 2,
+                 "podLabels": {"eci-inference.io/unit": "pool"}},
+                {"resource": "eci", "max": 3, "podLabels": {"eci-inference.io/unit": "od"},
+                 "podAnnotations": {"k8s.aliyun.com/eci-use-specs": "ecs.gn6i-c4g1.xlarge", **common}},
+                {"resource": "eci", "max": 10, "podLabels": {"eci-inference.io/unit": "spot"},
+                 "podAnnotations": {"k8s.aliyun.com/eci-use-specs": "ecs.gn6i-c4g1.xlarge,ecs.gn6i-c8g1.2xlarge",
+                                    "k8s.aliyun.com/eci-spot-strategy": "SpotWithPriceLimit",
+                                    "k8s.aliyun.com/eci-spot-price-limit": "1.25", "k8s.aliyun.com/eci-spot-duration": "1",
+                                    "k8s.aliyun.com/eci-spot-release-strategy": "api-evict", **common}},
+            ],
+            "ignorePreviousPod": False,
+            "ignoreTerminatingPod": True,
+            "matchLabelKeys": ["pod-template-hash"],
+        },
+    }  # fmt: skip
+    assert result.outputs == {"policy": "rp-1"}
