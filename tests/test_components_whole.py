@@ -156,7 +156,9 @@ def test_the_image_cache_is_eci_s_object_whole_with_and_without_retention() -> N
         result = run(
             lambda o, r=retention: {
                 "cache": ModelImageCache(
-                    "c", {"cache_name": "ic-1", "images": ["a:1", "b:2"], "size_gib": 30, "retention_days": r, "depends_on": []}, o
+                    "c",
+                    {"cache_name": "ic-1", "images": ["a:1", "b:2"], "size_gib": 30, "retention_days": r, "depends_on": []},
+                    o,
                 ).cache_name
             }
         )
