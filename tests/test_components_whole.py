@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.elastic_scaling import PodPolicy, UnitSpec
 from components.image_cache import ModelImageCache
@@ -27,14 +28,21 @@ class _Outer(pulumi.ComponentResource):
         super().__init__("test:index:Outer", "outer")
 
 
-def run(build: Callable[[pulumi.ResourceOptions], dict[str, Any]]) -> Run:
-    """Build a component under an outer component passed in its options, so the options it was given are checked."""
+def run(build: Callable[[pulumi.ResourceOptions, list[pulumi.Resource]], dict[str, Any]]) -> Run:
+    """Build a component under an outer component passed in its options, so the options it was given are checked, with
+    one add-on stand-in (a ConfigMap named ``addon``) to wait for."""
 
     def program() -> None:
-        for key, value in build(pulumi.ResourceOptions(parent=_Outer())).items():
+        addon = k8s.core.v1.ConfigMap("addon")
+        for key, value in build(pulumi.ResourceOptions(parent=_Outer()), [addon]).items():
             pulumi.export(key, value)
 
     return run_program(program, {})
+
+
+def waits_for_the_addon(result: Run, child: Any) -> bool:
+    """Whether ``child`` was registered with the add-on stand-in in its ``depends_on``."""
+    return result.one("kubernetes:core/v1:ConfigMap").urn in child.dependencies
 
 
 def component(result: Run, type_: str) -> Any:
@@ -46,7 +54,9 @@ def component(result: Run, type_: str) -> Any:
 
 def test_the_access_log_config_is_the_one_ack_documents_whole() -> None:
     """ACK, "Troubleshoot NGINX Ingress issues": the ``k8s-nginx-ingress.yaml`` AliyunLogConfig, in our project."""
-    result = run(lambda o: {"name": IngressAccessLogs("logs", {"project": "proj-1", "logstore": "store-1"}, o).log_config_name})
+    result = run(
+        lambda o, _: {"name": IngressAccessLogs("logs", {"project": "proj-1", "logstore": "store-1"}, o).log_config_name}
+    )
     owner = component(result, "eci-inference:index:IngressAccessLogs")
     (config,) = result.of_type("kubernetes:log.alibabacloud.com/v1alpha1:AliyunLogConfig")
     assert config.parent == owner.urn
@@ -125,15 +135,15 @@ def test_the_cronhpa_targets_the_hpa_with_each_job_whole() -> None:
         {"name": "night", "schedule": "0 0 22 * * *", "target_size": 1},
     ]
     result = run(
-        lambda o: {
+        lambda o, deps: {
             "cron": ScheduledScaling(
-                "s", {"namespace": "ns", "cron_name": "cron-1", "hpa_name": "hpa-1", "jobs": jobs, "depends_on": []}, o
+                "s", {"namespace": "ns", "cron_name": "cron-1", "hpa_name": "hpa-1", "jobs": jobs, "depends_on": deps}, o
             ).cron_name
         }
     )
     owner = component(result, "eci-inference:index:ScheduledScaling")
     cron = result.one("kubernetes:autoscaling.alibabacloud.com/v1beta1:CronHorizontalPodAutoscaler")
-    assert cron.parent == owner.urn
+    assert cron.parent == owner.urn and waits_for_the_addon(result, cron)
     assert cron.kubernetes_manifest == {
         "apiVersion": "autoscaling.alibabacloud.com/v1beta1",
         "kind": "CronHorizontalPodAutoscaler",
@@ -154,17 +164,17 @@ def test_the_image_cache_is_eci_s_object_whole_with_and_without_retention() -> N
     ``retentionDays`` only when a retention is set (ECI keeps the cache until deleted without it)."""
     for retention, extra in ((7, {"retentionDays": 7}), (None, {})):
         result = run(
-            lambda o, r=retention: {
+            lambda o, deps, r=retention: {
                 "cache": ModelImageCache(
                     "c",
-                    {"cache_name": "ic-1", "images": ["a:1", "b:2"], "size_gib": 30, "retention_days": r, "depends_on": []},
+                    {"cache_name": "ic-1", "images": ["a:1", "b:2"], "size_gib": 30, "retention_days": r, "depends_on": deps},
                     o,
                 ).cache_name
             }
         )
         owner = component(result, "eci-inference:index:ModelImageCache")
         cache = result.one("kubernetes:eci.alibabacloud.com/v1:ImageCache")
-        assert cache.parent == owner.urn
+        assert cache.parent == owner.urn and waits_for_the_addon(result, cache)
         assert cache.kubernetes_manifest == {
             "apiVersion": "eci.alibabacloud.com/v1",
             "kind": "ImageCache",
@@ -187,16 +197,16 @@ def test_the_resource_policy_is_acks_object_whole() -> None:
     ]  # fmt: skip
     policy = PodPolicy(spot_protection_hours=1, spot_graceful_eviction=True, image_cache=True, ram_role_name="reader")
     result = run(
-        lambda o: {
+        lambda o, deps: {
             "policy": ResourcePolicyScaling(
                 "r", {"namespace": "ns", "policy_name": "rp-1", "selector": {"app": "m"}, "units": units,
-                      "pod_policy": policy, "depends_on": []}, o,
+                      "pod_policy": policy, "depends_on": deps}, o,
             ).policy_name
         }
     )  # fmt: skip
     owner = component(result, "eci-inference:index:ResourcePolicyScaling")
     rp = result.one("kubernetes:scheduling.alibabacloud.com/v1alpha1:ResourcePolicy")
-    assert rp.parent == owner.urn
+    assert rp.parent == owner.urn and waits_for_the_addon(result, rp)
     common = {"k8s.aliyun.com/eci-auto-imc": "true", "k8s.aliyun.com/eci-ram-role-name": "reader"}
     assert rp.kubernetes_manifest == {
         "apiVersion": "scheduling.alibabacloud.com/v1alpha1",
