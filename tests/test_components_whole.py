@@ -13,9 +13,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.disruption_budget import PredictorDisruptionBudget
 from components.elastic_scaling import PodPolicy, UnitSpec
 from components.image_cache import ModelImageCache
+from components.ingress import ModelIngress
 from components.ingress_logs import ACCESS_LOG_KEYS, ACCESS_LOG_REGEX, IngressAccessLogs
+from components.qps_autoscaler import QpsAutoscaler
 from components.resource_policy import ResourcePolicyScaling
 from components.scheduled_scaling import ScheduledScaling
 from tools.mockrun import Run, run_program
@@ -232,3 +235,150 @@ def test_the_resource_policy_is_acks_object_whole() -> None:
         },
     }  # fmt: skip
     assert result.outputs == {"policy": "rp-1"}
+
+
+def test_the_hpa_is_the_whole_autoscaling_v2_object_and_leaves_scheduled_bounds_alone() -> None:
+    """autoscaling/v2 HPA on ACK's External metric ``sls_ingress_qps`` (alibaba-cloud-metrics-adapter: selected by
+    ``sls.project``, ``sls.logstore``, ``sls.ingress.route``), AverageValue; the behavior the module documents: scale-up
+    the larger of +100 % and +4 pods per 15 s, scale-down 10 % per 60 s. A side that gets 30 % of the route's requests
+    scales at ceil(7 * 100 / 30) = 24 route QPS per pod. With a CronHPA, Pulumi leaves the bounds it moves."""
+
+    def build(o: pulumi.ResourceOptions, deps: list[pulumi.Resource]) -> dict[str, Any]:
+        a = QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
+                                "sls_project": "proj", "sls_logstore": "store", "route": "ns-svc-8000", "min_replicas": 2,
+                                "max_replicas": 9, "target_qps": 7, "traffic_share": 30, "scale_up_stabilization_seconds": 5,
+                                "scale_down_stabilization_seconds": 120, "scheduled": True, "depends_on": deps}, o)  # fmt: skip
+        return {"hpa": a.hpa_name}
+
+    result = run(build)
+    owner = component(result, "eci-inference:index:QpsAutoscaler")
+    hpa = result.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert hpa.parent == owner.urn and waits_for_the_addon(result, hpa)
+    assert hpa.ignore_changes == ["spec.minReplicas", "spec.maxReplicas"]
+    assert hpa.kubernetes_manifest == {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h", "namespace": "ns", "labels": MANAGED},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d"},
+            "minReplicas": 2,
+            "maxReplicas": 9,
+            "metrics": [
+                {
+                    "type": "External",
+                    "external": {
+                        "metric": {
+                            "name": "sls_ingress_qps",
+                            "selector": {
+                                "matchLabels": {
+                                    "sls.project": "proj",
+                                    "sls.logstore": "store",
+                                    "sls.ingress.route": "ns-svc-8000",
+                                }
+                            },
+                        },
+                        "target": {"type": "AverageValue", "averageValue": "24"},
+                    },
+                }
+            ],
+            "behavior": {
+                "scaleUp": {
+                    "stabilizationWindowSeconds": 5,
+                    "selectPolicy": "Max",
+                    "policies": [
+                        {"type": "Percent", "value": 100, "periodSeconds": 15},
+                        {"type": "Pods", "value": 4, "periodSeconds": 15},
+                    ],
+                },
+                "scaleDown": {
+                    "stabilizationWindowSeconds": 120,
+                    "selectPolicy": "Min",
+                    "policies": [{"type": "Percent", "value": 10, "periodSeconds": 60}],
+                },
+            },
+        },
+    }
+    assert result.outputs == {"hpa": "h"}
+
+
+def test_an_unscheduled_hpa_keeps_its_bounds_under_pulumi() -> None:
+    result = run(
+        lambda o, deps: {
+            "hpa": QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
+                                       "sls_project": "p", "sls_logstore": "s", "route": "r", "min_replicas": 1, "max_replicas": 1,
+                                       "target_qps": 7, "traffic_share": 100, "scale_up_stabilization_seconds": 0,
+                                       "scale_down_stabilization_seconds": 0, "scheduled": False, "depends_on": deps}, o).hpa_name
+        }
+    )  # fmt: skip
+    hpa = result.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert hpa.ignore_changes == []
+    assert hpa.inputs["spec"]["metrics"][0]["external"]["target"] == {"type": "AverageValue", "averageValue": "7"}
+
+
+def test_the_budget_is_the_whole_policy_v1_object() -> None:
+    """policy/v1 PodDisruptionBudget over exactly the predictor's pods; the unset one of the two bounds is absent."""
+    for bounds, written in (((1, None), {"maxUnavailable": 1}), ((None, 2), {"minAvailable": 2})):
+        result = run(
+            lambda o, _, b=bounds: {
+                "budget": PredictorDisruptionBudget("b", {"namespace": "ns", "budget_name": "pdb-1", "selector": {"app": "m"},
+                                                          "max_unavailable": b[0], "min_available": b[1]}, o).budget_name
+            }
+        )  # fmt: skip
+        owner = component(result, "eci-inference:index:PredictorDisruptionBudget")
+        pdb = result.one("kubernetes:policy/v1:PodDisruptionBudget")
+        assert pdb.parent == owner.urn
+        assert pdb.kubernetes_manifest == {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": "pdb-1", "namespace": "ns", "labels": MANAGED},
+            "spec": {"selector": {"matchLabels": {"app": "m"}}, **written},
+        }
+        assert result.outputs == {"budget": "pdb-1"}
+
+
+def test_a_canary_ingress_is_the_whole_object_with_ingress_nginx_weight_annotations() -> None:
+    """networking.k8s.io/v1 Ingress, one Prefix ``/`` rule to the server's Service port; a canary Ingress carries
+    ingress-nginx's ``canary: "true"`` and ``canary-weight`` (docs/user-guide/nginx-configuration/annotations.md#canary).
+    The HPA's route is ``<namespace>-<service>-<port>`` (the metrics adapter's ``sls.ingress.route``)."""
+    result = run(
+        lambda o, _: {
+            "url": (i := ModelIngress("i", {"namespace": "ns", "ingress_name": "x-canary", "host": "x.example.com", "service_name": "svc",
+                                           "service_port": 8000, "ingress_class": "nginx", "tls_secret": "x-tls", "canary_weight": 0,
+                                           "prediction_path": "/api/v1.0/predictions"}, o)).prediction_url,
+            "endpoint": i.endpoint_url, "host": i.host, "route": i.route, "name": i.ingress_name,
+        }
+    )  # fmt: skip
+    owner = component(result, "eci-inference:index:ModelIngress")
+    ingress = result.one("kubernetes:networking.k8s.io/v1:Ingress")
+    assert ingress.parent == owner.urn
+    assert ingress.kubernetes_manifest == {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": "x-canary",
+            "namespace": "ns",
+            "labels": MANAGED,
+            "annotations": {"nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "0"},
+        },
+        "spec": {
+            "ingressClassName": "nginx",
+            "tls": [{"hosts": ["x.example.com"], "secretName": "x-tls"}],
+            "rules": [
+                {
+                    "host": "x.example.com",
+                    "http": {
+                        "paths": [
+                            {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "svc", "port": {"number": 8000}}}}
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+    assert result.outputs == {
+        "url": "https://x.example.com/api/v1.0/predictions",
+        "endpoint": "https://x.example.com",
+        "host": "x.example.com",
+        "route": "ns-svc-8000",
+        "name": "x-canary",
+    }
