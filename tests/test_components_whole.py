@@ -14,8 +14,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.disruption_budget import PredictorDisruptionBudget
-from components.elastic_scaling import PodPolicy, UnitSpec
+from components.elastic_scaling import ElasticScaling, PodPolicy, UnitSpec
 from components.image_cache import ModelImageCache
+from components.inference_service import InferenceService
 from components.ingress import ModelIngress
 from components.ingress_logs import ACCESS_LOG_KEYS, ACCESS_LOG_REGEX, IngressAccessLogs
 from components.qps_autoscaler import QpsAutoscaler
@@ -382,3 +383,62 @@ def test_a_canary_ingress_is_the_whole_object_with_ingress_nginx_weight_annotati
         "route": "ns-svc-8000",
         "name": "x-canary",
     }
+
+
+def test_the_images_a_predictor_pod_runs_per_server_kind() -> None:
+    """Seldon: the proxy and TF Serving this program writes plus the executor the operator injects; KServe v0.20.0
+    adds no container to a custom predictor without a logger, batcher or storage URI, so TF Serving alone."""
+    server = {"proxy_image": "proxy:1", "serving_image": "tfs:2.3.0-gpu", "gpu": 1}
+    seldon: Any = {"server_kind": "seldon", "server": server, "executor_image": "executor:1.17.1"}
+    kserve: Any = {"server_kind": "kserve", "server": server, "executor_image": "executor:1.17.1"}
+    assert InferenceService.pod_images(seldon) == ("proxy:1", "tfs:2.3.0-gpu", "executor:1.17.1")
+    assert InferenceService.pod_images(kserve) == ("tfs:2.3.0-gpu",)
+
+
+def test_the_elastic_workload_is_the_whole_object_ack_documents() -> None:
+    """ACK's ElasticWorkload (``autoscaling.alibabacloud.com/v1beta1``, "Use ElasticWorkload"): ``sourceTarget`` the
+    Deployment with its min/max, ``replicas`` the starting total (Pulumi then leaves it to the HPA), ``elasticUnit`` in
+    order. An ECI unit goes to the virtual node (``type: virtual-kubelet``, tolerating ``virtual-kubelet.io/provider``)
+    with the ECI annotations; an ECS unit goes to its node pool and carries neither. A spot unit that bids the market
+    price has no price limit; without graceful eviction ECI does not evict through the API."""
+    units = [
+        UnitSpec(name="pool", resource="ecs", node_pool_id="np-1", min=1, max=2),
+        UnitSpec(name="od", specs=("ecs.gn6i-c4g1.xlarge",), min=0, max=3),
+        UnitSpec(name="spot", specs=("ecs.gn6i-c4g1.xlarge",), min=0, max=8, spot_strategy="SpotAsPriceGo"),
+    ]
+    policy = PodPolicy(spot_protection_hours=0, spot_graceful_eviction=False)
+    result = run(
+        lambda o, deps: {
+            "name": (e := ElasticScaling("e", {"namespace": "ns", "workload_name": "ew-1", "source_deployment": "dep-1",
+                                               "source_min": 0, "source_max": 1, "initial_replicas": 2, "units": units,
+                                               "pod_policy": policy, "depends_on": deps}, o)).workload_name,
+            "apiVersion": e.api_version, "kind": e.kind,
+        }
+    )  # fmt: skip
+    owner = component(result, "eci-inference:index:ElasticScaling")
+    ew = result.one("kubernetes:autoscaling.alibabacloud.com/v1beta1:ElasticWorkload")
+    assert ew.parent == owner.urn and waits_for_the_addon(result, ew)
+    assert ew.ignore_changes == ["spec.replicas"]
+    on_eci = {
+        "nodeSelector": {"type": "virtual-kubelet"},
+        "tolerations": [{"key": "virtual-kubelet.io/provider", "operator": "Exists"}],
+    }
+    assert ew.kubernetes_manifest == {
+        "apiVersion": "autoscaling.alibabacloud.com/v1beta1",
+        "kind": "ElasticWorkload",
+        "metadata": {"name": "ew-1", "namespace": "ns", "labels": MANAGED},
+        "spec": {
+            "sourceTarget": {"name": "dep-1", "kind": "Deployment", "apiVersion": "apps/v1", "min": 0, "max": 1},
+            "replicas": 2,
+            "elasticUnit": [
+                {"name": "pool", "nodeSelector": {"alibabacloud.com/nodepool-id": "np-1"}, "min": 1, "max": 2},
+                {"name": "od", "annotations": {"virtual-kubelet": "true", "k8s.aliyun.com/eci-use-specs": "ecs.gn6i-c4g1.xlarge"},
+                 **on_eci, "min": 0, "max": 3},
+                {"name": "spot", "annotations": {"virtual-kubelet": "true", "k8s.aliyun.com/eci-use-specs": "ecs.gn6i-c4g1.xlarge",
+                                                 "k8s.aliyun.com/eci-spot-strategy": "SpotAsPriceGo",
+                                                 "k8s.aliyun.com/eci-spot-duration": "0"},
+                 **on_eci, "min": 0, "max": 8},
+            ],
+        },
+    }  # fmt: skip
+    assert result.outputs == {"name": "ew-1", "apiVersion": "autoscaling.alibabacloud.com/v1beta1", "kind": "ElasticWorkload"}
