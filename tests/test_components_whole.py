@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pytest
 
 from components.disruption_budget import PredictorDisruptionBudget
 from components.elastic_scaling import ElasticScaling, PodPolicy, UnitSpec
@@ -21,7 +22,7 @@ from components.ingress import ModelIngress
 from components.ingress_logs import ACCESS_LOG_KEYS, ACCESS_LOG_REGEX, IngressAccessLogs
 from components.qps_autoscaler import QpsAutoscaler
 from components.resource_policy import ResourcePolicyScaling
-from components.scheduled_scaling import ScheduledScaling
+from components.scheduled_scaling import CronJob, ScheduledScaling
 from tools.mockrun import Run, run_program
 
 MANAGED = {"app.kubernetes.io/managed-by": "pulumi"}
@@ -134,7 +135,7 @@ def test_the_access_log_parser_reads_a_controller_line_field_by_field() -> None:
 def test_the_cronhpa_targets_the_hpa_with_each_job_whole() -> None:
     """kubernetes-cronhpa-controller's CronHorizontalPodAutoscaler (``autoscaling.alibabacloud.com/v1beta1``): jobs
     of name, six-field schedule, targetSize and runOnce; scaleTargetRef is the HPA (ACK: "CronHPA and HPA together")."""
-    jobs = [
+    jobs: list[CronJob] = [
         {"name": "morning", "schedule": "0 0 8 * * *", "target_size": 6},
         {"name": "night", "schedule": "0 0 22 * * *", "target_size": 1},
     ]
@@ -163,29 +164,29 @@ def test_the_cronhpa_targets_the_hpa_with_each_job_whole() -> None:
     assert result.outputs == {"cron": "cron-1"}
 
 
-def test_the_image_cache_is_eci_s_object_whole_with_and_without_retention() -> None:
+@pytest.mark.parametrize(("retention", "extra"), [(7, {"retentionDays": 7}), (None, {})])
+def test_the_image_cache_is_eci_s_object_whole_with_and_without_retention(retention: int | None, extra: dict[str, int]) -> None:
     """ECI's ImageCache CRD (``eci.alibabacloud.com/v1``, cluster-scoped): ``images``, ``imageCacheSize`` in GiB and
     ``retentionDays`` only when a retention is set (ECI keeps the cache until deleted without it)."""
-    for retention, extra in ((7, {"retentionDays": 7}), (None, {})):
-        result = run(
-            lambda o, deps, r=retention: {
-                "cache": ModelImageCache(
-                    "c",
-                    {"cache_name": "ic-1", "images": ["a:1", "b:2"], "size_gib": 30, "retention_days": r, "depends_on": deps},
-                    o,
-                ).cache_name
-            }
-        )
-        owner = component(result, "eci-inference:index:ModelImageCache")
-        cache = result.one("kubernetes:eci.alibabacloud.com/v1:ImageCache")
-        assert cache.parent == owner.urn and waits_for_the_addon(result, cache)
-        assert cache.kubernetes_manifest == {
-            "apiVersion": "eci.alibabacloud.com/v1",
-            "kind": "ImageCache",
-            "metadata": {"name": "ic-1", "labels": MANAGED},
-            "spec": {"images": ["a:1", "b:2"], "imageCacheSize": 30, **extra},
+    result = run(
+        lambda o, deps: {
+            "cache": ModelImageCache(
+                "c",
+                {"cache_name": "ic-1", "images": ["a:1", "b:2"], "size_gib": 30, "retention_days": retention, "depends_on": deps},
+                o,
+            ).cache_name
         }
-        assert result.outputs == {"cache": "ic-1"}
+    )
+    owner = component(result, "eci-inference:index:ModelImageCache")
+    cache = result.one("kubernetes:eci.alibabacloud.com/v1:ImageCache")
+    assert cache.parent == owner.urn and waits_for_the_addon(result, cache)
+    assert cache.kubernetes_manifest == {
+        "apiVersion": "eci.alibabacloud.com/v1",
+        "kind": "ImageCache",
+        "metadata": {"name": "ic-1", "labels": MANAGED},
+        "spec": {"images": ["a:1", "b:2"], "imageCacheSize": 30, **extra},
+    }
+    assert result.outputs == {"cache": "ic-1"}
 
 
 def test_the_resource_policy_is_acks_object_whole() -> None:
@@ -316,25 +317,25 @@ def test_an_unscheduled_hpa_keeps_its_bounds_under_pulumi() -> None:
     assert hpa.inputs["spec"]["metrics"][0]["external"]["target"] == {"type": "AverageValue", "averageValue": "7"}
 
 
-def test_the_budget_is_the_whole_policy_v1_object() -> None:
+@pytest.mark.parametrize(("bounds", "written"), [((1, None), {"maxUnavailable": 1}), ((None, 2), {"minAvailable": 2})])
+def test_the_budget_is_the_whole_policy_v1_object(bounds: tuple[int | None, int | None], written: dict[str, int]) -> None:
     """policy/v1 PodDisruptionBudget over exactly the predictor's pods; the unset one of the two bounds is absent."""
-    for bounds, written in (((1, None), {"maxUnavailable": 1}), ((None, 2), {"minAvailable": 2})):
-        result = run(
-            lambda o, _, b=bounds: {
-                "budget": PredictorDisruptionBudget("b", {"namespace": "ns", "budget_name": "pdb-1", "selector": {"app": "m"},
-                                                          "max_unavailable": b[0], "min_available": b[1]}, o).budget_name
-            }
-        )  # fmt: skip
-        owner = component(result, "eci-inference:index:PredictorDisruptionBudget")
-        pdb = result.one("kubernetes:policy/v1:PodDisruptionBudget")
-        assert pdb.parent == owner.urn
-        assert pdb.kubernetes_manifest == {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": {"name": "pdb-1", "namespace": "ns", "labels": MANAGED},
-            "spec": {"selector": {"matchLabels": {"app": "m"}}, **written},
+    result = run(
+        lambda o, _: {
+            "budget": PredictorDisruptionBudget("b", {"namespace": "ns", "budget_name": "pdb-1", "selector": {"app": "m"},
+                                                      "max_unavailable": bounds[0], "min_available": bounds[1]}, o).budget_name
         }
-        assert result.outputs == {"budget": "pdb-1"}
+    )  # fmt: skip
+    owner = component(result, "eci-inference:index:PredictorDisruptionBudget")
+    pdb = result.one("kubernetes:policy/v1:PodDisruptionBudget")
+    assert pdb.parent == owner.urn
+    assert pdb.kubernetes_manifest == {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "pdb-1", "namespace": "ns", "labels": MANAGED},
+        "spec": {"selector": {"matchLabels": {"app": "m"}}, **written},
+    }
+    assert result.outputs == {"budget": "pdb-1"}
 
 
 def test_a_canary_ingress_is_the_whole_object_with_ingress_nginx_weight_annotations() -> None:
