@@ -20,6 +20,7 @@ from components.image_cache import ModelImageCache
 from components.inference_service import InferenceService
 from components.ingress import ModelIngress
 from components.ingress_logs import ACCESS_LOG_KEYS, ACCESS_LOG_REGEX, IngressAccessLogs
+from components.model_volume import AccessKeyCredentials, ModelVolume
 from components.qps_autoscaler import QpsAutoscaler
 from components.resource_policy import ResourcePolicyScaling
 from components.scheduled_scaling import CronJob, ScheduledScaling
@@ -443,3 +444,65 @@ def test_the_elastic_workload_is_the_whole_object_ack_documents() -> None:
         },
     }  # fmt: skip
     assert result.outputs == {"name": "ew-1", "apiVersion": "autoscaling.alibabacloud.com/v1beta1", "kind": "ElasticWorkload"}
+
+
+def test_the_model_volume_with_an_access_key_is_three_whole_objects() -> None:
+    """alibaba-cloud-csi-driver's static OSS volume (docs/oss.md): a PV of driver ``ossplugin.csi.alibabacloud.com``
+    whose ``volumeHandle`` is its name, read-only, kept on release (Retain), no storage class; the key pair in a Secret
+    of ``akId``/``akSecret`` named by ``nodePublishSecretRef``; a claim bound to exactly that PV."""
+
+    def build(o: pulumi.ResourceOptions, _: list[pulumi.Resource]) -> dict[str, Any]:
+        keys: AccessKeyCredentials = {
+            "access_key_id": pulumi.Output.secret("id-1"),
+            "access_key_secret": pulumi.Output.secret("sk-2"),
+        }
+        v = ModelVolume("v", {"namespace": "ns", "volume_name": "ns-x-model", "claim_name": "x-model", "secret_name": "x-model-oss",
+                              "bucket": "bk", "endpoint": "oss-cn-beijing-internal.aliyuncs.com", "size": "5Gi",
+                              "rrsa_role_name": None, "ram_role_name": None, "access_key": keys}, o)  # fmt: skip
+        return {"volume": v.volume_name, "claim": v.claim_name}
+
+    result = run(build)
+    owner = component(result, "eci-inference:index:ModelVolume")
+    labels = {**MANAGED, "app.kubernetes.io/part-of": "x-model"}
+    secret = result.one("kubernetes:core/v1:Secret")
+    pv = result.one("kubernetes:core/v1:PersistentVolume")
+    pvc = result.one("kubernetes:core/v1:PersistentVolumeClaim")
+    assert {secret.parent, pv.parent, pvc.parent} == {owner.urn}
+    assert secret.kubernetes_manifest == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "x-model-oss", "namespace": "ns", "labels": labels},
+        "type": "Opaque",
+        "stringData": {"akId": "id-1", "akSecret": "sk-2"},
+    }
+    assert pv.kubernetes_manifest == {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": "ns-x-model", "labels": labels},
+        "spec": {
+            "capacity": {"storage": "5Gi"},
+            "accessModes": ["ReadOnlyMany"],
+            "persistentVolumeReclaimPolicy": "Retain",
+            "storageClassName": "",
+            "csi": {
+                "driver": "ossplugin.csi.alibabacloud.com",
+                "volumeHandle": "ns-x-model",
+                "readOnly": True,
+                "volumeAttributes": {"bucket": "bk", "url": "oss-cn-beijing-internal.aliyuncs.com", "path": "/",
+                                     "otherOpts": "-o max_stat_cache_size=0 -o allow_other -o umask=022"},
+                "nodePublishSecretRef": {"name": "x-model-oss", "namespace": "ns"},
+            },
+        },
+    }  # fmt: skip
+    assert pvc.kubernetes_manifest == {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "x-model", "namespace": "ns", "labels": labels},
+        "spec": {
+            "accessModes": ["ReadOnlyMany"],
+            "storageClassName": "",
+            "volumeName": "ns-x-model",
+            "resources": {"requests": {"storage": "5Gi"}},
+        },
+    }
+    assert result.outputs == {"volume": "ns-x-model", "claim": "x-model"}
