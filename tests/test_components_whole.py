@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -20,6 +21,7 @@ from components.image_cache import ModelImageCache
 from components.inference_service import InferenceService
 from components.ingress import ModelIngress
 from components.ingress_logs import ACCESS_LOG_KEYS, ACCESS_LOG_REGEX, IngressAccessLogs
+from components.model_store import ModelStore
 from components.model_volume import AccessKeyCredentials, ModelVolume
 from components.qps_autoscaler import QpsAutoscaler
 from components.resource_policy import ResourcePolicyScaling
@@ -506,3 +508,55 @@ def test_the_model_volume_with_an_access_key_is_three_whole_objects() -> None:
         },
     }
     assert result.outputs == {"volume": "ns-x-model", "claim": "x-model"}
+
+
+def test_the_model_store_uploads_each_version_under_its_own_key_and_keeps_the_former_names(tmp_path: Path) -> None:
+    """Each file is one OSS object at ``<prefix>/<model>/<version>/<path>`` with its Content-MD5 (RFC 1864: base64 of
+    the MD5 digest, which OSS checks on upload); the version whose objects had no version in their names keeps those
+    names as aliases; a dropped version's objects stay in the bucket when asked; TF Serving's base is
+    ``oss://<bucket>/<prefix>/<model>``."""
+    for version, content in ((3, b"three"), (4, b"four")):
+        (tmp_path / str(version) / "variables").mkdir(parents=True)
+        (tmp_path / str(version) / "saved_model.pb").write_bytes(content)
+        (tmp_path / str(version) / "variables" / "variables.index").write_bytes(content + b"-index")
+    md5 = {
+        b"three": "NdbTNGeq6aLj3MtLawJ4eA==",
+        b"four": "jLrZas7UCzg43Z8H9u9Xcg==",
+    }  # `printf three | openssl md5 -binary | base64`
+
+    def build(o: pulumi.ResourceOptions, _: list[pulumi.Resource]) -> dict[str, Any]:
+        s = ModelStore("s", {"bucket": "bk", "prefix": "p/q", "model": "m", "versions": {4: tmp_path / "4", 3: tmp_path / "3"},
+                             "former_version": 3, "keep_dropped_versions": True, "oss_location": None}, o)  # fmt: skip
+        return {
+            "bucket": s.bucket,
+            "base": s.base_path,
+            "uri": s.model_uri,
+            "uploads": {str(v): len(r) for v, r in s.uploads.items()},
+        }
+
+    result = run(build)
+    owner = component(result, "eci-inference:index:ModelStore")
+    objects = result.of_type("alicloud:oss/bucketObject:BucketObject")
+    assert [(o.name, o.inputs["key"], o.aliases) for o in objects] == [
+        ("s-v3-saved_model.pb", "p/q/m/3/saved_model.pb", ["s-saved_model.pb"]),
+        ("s-v3-variables/variables.index", "p/q/m/3/variables/variables.index", ["s-variables/variables.index"]),
+        ("s-v4-saved_model.pb", "p/q/m/4/saved_model.pb", []),
+        ("s-v4-variables/variables.index", "p/q/m/4/variables/variables.index", []),
+    ]
+    assert objects[0].inputs == {"bucket": "bk", "key": "p/q/m/3/saved_model.pb", "source": str(tmp_path / "3" / "saved_model.pb"),
+                                 "contentMd5": md5[b"three"]}  # fmt: skip
+    assert objects[2].inputs["contentMd5"] == md5[b"four"]
+    assert all(o.parent == owner.urn and o.retain_on_delete for o in objects)
+    assert result.outputs == {"bucket": "bk", "base": "p/q/m", "uri": "oss://bk/p/q/m", "uploads": {"3": 2, "4": 2}}
+
+
+def test_a_model_store_on_an_existing_location_points_there() -> None:
+    result = run(
+        lambda o, _: {
+            "bucket": (s := ModelStore("s", {"bucket": "bk", "prefix": "p", "model": "m", "versions": {}, "former_version": None,
+                                             "keep_dropped_versions": False, "oss_location": ("other", "a/b")}, o)).bucket,
+            "base": s.base_path, "uri": s.model_uri,
+        }
+    )  # fmt: skip
+    component(result, "eci-inference:index:ModelStore")
+    assert result.outputs == {"bucket": "other", "base": "a/b", "uri": "oss://other/a/b"}
