@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
+from components.addons import AckAddons, AddonSpec
 from components.disruption_budget import PredictorDisruptionBudget
 from components.elastic_scaling import ElasticScaling, PodPolicy, UnitSpec
 from components.image_cache import ModelImageCache
@@ -560,3 +561,50 @@ def test_a_model_store_on_an_existing_location_points_there() -> None:
     )  # fmt: skip
     component(result, "eci-inference:index:ModelStore")
     assert result.outputs == {"bucket": "other", "base": "a/b", "uri": "oss://other/a/b"}
+
+
+def release_inputs(release: Any) -> dict[str, Any]:
+    """A Release's inputs without what pulumi-kubernetes' SDK adds to every one (``compat``, ``__meta``)."""
+    return {k: v for k, v in release.inputs.items() if k not in ("compat", "__meta")}
+
+
+def test_the_addons_are_whole_managed_addons_and_helm_releases_in_order() -> None:
+    """A managed add-on is ``alicloud.cs.KubernetesAddon`` (config as JSON, keys sorted so the same values give the same
+    string); a chart from a repository is a ``helm.sh/v3`` Release, atomic, creating its namespace; a chart given as an
+    archive URL has no repository; a chart that needs another's CRDs waits for it, and one with no in-place upgrade is
+    replaced (deleted first) when its chart or version changes; a disabled add-on registers nothing."""
+    addons = [
+        AddonSpec(name="ack-virtual-node", kind="managed", enabled=True, version="2.11.0", values={"b": 1, "a": 2},
+                  cleanup_cloud_resources=True),
+        AddonSpec(name="plain", kind="managed", enabled=True, version=None),
+        AddonSpec(name="seldon-core", kind="helm", enabled=True, version="1.17.1", chart="seldon-core-operator",
+                  repo="https://charts.example/", namespace="seldon-system", values={"usageMetrics": {"enabled": False}}),
+        AddonSpec(name="adapter", kind="helm", enabled=True, version="1.0.0", chart="https://charts.example/adapter-1.0.0.tgz",
+                  reinstall_on_upgrade=True, after=("seldon-core", "not-managed")),
+        AddonSpec(name="off", kind="helm", enabled=False, version="9", chart="off", repo="https://charts.example/"),
+    ]  # fmt: skip
+    result = run(lambda o, _: {"installed": AckAddons("a", {"cluster_id": "cabc", "addons": addons}, o).installed})
+    owner = component(result, "eci-inference:index:AckAddons")
+    managed = result.of_type("alicloud:cs/kubernetesAddon:KubernetesAddon")
+    assert sorted((m.name, m.inputs) for m in managed) == [
+        ("a-ack-virtual-node", {"clusterId": "cabc", "name": "ack-virtual-node", "version": "2.11.0", "config": '{"a": 2, "b": 1}',
+                                "cleanupCloudResources": True}),
+        ("a-plain", {"clusterId": "cabc", "name": "plain"}),
+    ]  # fmt: skip
+    releases = {r.name: r for r in result.of_type("kubernetes:helm.sh/v3:Release")}
+    assert sorted(releases) == ["a-adapter", "a-seldon-core"]
+    seldon, adapter = releases["a-seldon-core"], releases["a-adapter"]
+    assert release_inputs(seldon) == {
+        "name": "seldon-core", "chart": "seldon-core-operator", "version": "1.17.1", "namespace": "seldon-system",
+        "createNamespace": True, "atomic": True, "repositoryOpts": {"repo": "https://charts.example/"},
+        "values": {"usageMetrics": {"enabled": False}},
+    }  # fmt: skip
+    assert release_inputs(adapter) == {
+        "name": "adapter", "chart": "https://charts.example/adapter-1.0.0.tgz", "version": "1.0.0", "namespace": "kube-system",
+        "createNamespace": True, "atomic": True, "values": {},
+    }  # fmt: skip
+    assert seldon.dependencies == [] and not seldon.delete_before_replace and seldon.replace_on_changes == []
+    assert adapter.dependencies == [seldon.urn]
+    assert adapter.delete_before_replace and adapter.replace_on_changes == ["chart", "version"]
+    assert all(r.parent == owner.urn for r in [*managed, seldon, adapter])
+    assert result.outputs == {"installed": ["ack-virtual-node", "adapter", "plain", "seldon-core"]}
