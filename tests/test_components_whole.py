@@ -54,10 +54,11 @@ def waits_for_the_addon(result: Run, child: Any) -> bool:
     return result.one("kubernetes:core/v1:ConfigMap").urn in child.dependencies
 
 
-def component(result: Run, type_: str) -> Any:
-    """The component of this type, registered under the outer component it was given."""
+def component(result: Run, type_: str, outputs: dict[str, Any]) -> Any:
+    """The component of this type, registered under the outer component it was given, with these outputs stored."""
     registered = result.one(type_)
     assert registered.parent == result.one("test:index:Outer").urn, "the options the component was given are lost"
+    assert result.registered_outputs[registered.urn] == outputs
     return registered
 
 
@@ -66,7 +67,7 @@ def test_the_access_log_config_is_the_one_ack_documents_whole() -> None:
     result = run(
         lambda o, _: {"name": IngressAccessLogs("logs", {"project": "proj-1", "logstore": "store-1"}, o).log_config_name}
     )
-    owner = component(result, "eci-inference:index:IngressAccessLogs")
+    owner = component(result, "eci-inference:index:IngressAccessLogs", {"log_config_name": "k8s-nginx-ingress"})
     (config,) = result.of_type("kubernetes:log.alibabacloud.com/v1alpha1:AliyunLogConfig")
     assert config.parent == owner.urn
     assert config.kubernetes_manifest == {
@@ -150,7 +151,7 @@ def test_the_cronhpa_targets_the_hpa_with_each_job_whole() -> None:
             ).cron_name
         }
     )
-    owner = component(result, "eci-inference:index:ScheduledScaling")
+    owner = component(result, "eci-inference:index:ScheduledScaling", {"cron_name": "cron-1"})
     cron = result.one("kubernetes:autoscaling.alibabacloud.com/v1beta1:CronHorizontalPodAutoscaler")
     assert cron.parent == owner.urn and waits_for_the_addon(result, cron)
     assert cron.kubernetes_manifest == {
@@ -181,7 +182,7 @@ def test_the_image_cache_is_eci_s_object_whole_with_and_without_retention(retent
             ).cache_name
         }
     )
-    owner = component(result, "eci-inference:index:ModelImageCache")
+    owner = component(result, "eci-inference:index:ModelImageCache", {"cache_name": "ic-1"})
     cache = result.one("kubernetes:eci.alibabacloud.com/v1:ImageCache")
     assert cache.parent == owner.urn and waits_for_the_addon(result, cache)
     assert cache.kubernetes_manifest == {
@@ -213,7 +214,7 @@ def test_the_resource_policy_is_acks_object_whole() -> None:
             ).policy_name
         }
     )  # fmt: skip
-    owner = component(result, "eci-inference:index:ResourcePolicyScaling")
+    owner = component(result, "eci-inference:index:ResourcePolicyScaling", {"policy_name": "rp-1"})
     rp = result.one("kubernetes:scheduling.alibabacloud.com/v1alpha1:ResourcePolicy")
     assert rp.parent == owner.urn and waits_for_the_addon(result, rp)
     common = {"k8s.aliyun.com/eci-auto-imc": "true", "k8s.aliyun.com/eci-ram-role-name": "reader"}
@@ -257,7 +258,7 @@ def test_the_hpa_is_the_whole_autoscaling_v2_object_and_leaves_scheduled_bounds_
         return {"hpa": a.hpa_name}
 
     result = run(build)
-    owner = component(result, "eci-inference:index:QpsAutoscaler")
+    owner = component(result, "eci-inference:index:QpsAutoscaler", {"hpa_name": "h"})
     hpa = result.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
     assert hpa.parent == owner.urn and waits_for_the_addon(result, hpa)
     assert hpa.ignore_changes == ["spec.minReplicas", "spec.maxReplicas"]
@@ -330,7 +331,7 @@ def test_the_budget_is_the_whole_policy_v1_object(bounds: tuple[int | None, int 
                                                       "max_unavailable": bounds[0], "min_available": bounds[1]}, o).budget_name
         }
     )  # fmt: skip
-    owner = component(result, "eci-inference:index:PredictorDisruptionBudget")
+    owner = component(result, "eci-inference:index:PredictorDisruptionBudget", {"budget_name": "pdb-1"})
     pdb = result.one("kubernetes:policy/v1:PodDisruptionBudget")
     assert pdb.parent == owner.urn
     assert pdb.kubernetes_manifest == {
@@ -354,7 +355,16 @@ def test_a_canary_ingress_is_the_whole_object_with_ingress_nginx_weight_annotati
             "endpoint": i.endpoint_url, "host": i.host, "route": i.route, "name": i.ingress_name,
         }
     )  # fmt: skip
-    owner = component(result, "eci-inference:index:ModelIngress")
+    owner = component(
+        result,
+        "eci-inference:index:ModelIngress",
+        {
+            "host": "x.example.com",
+            "endpoint_url": "https://x.example.com",
+            "prediction_url": "https://x.example.com/api/v1.0/predictions",
+            "route": "ns-svc-8000",
+        },
+    )
     ingress = result.one("kubernetes:networking.k8s.io/v1:Ingress")
     assert ingress.parent == owner.urn
     assert ingress.kubernetes_manifest == {
@@ -420,7 +430,11 @@ def test_the_elastic_workload_is_the_whole_object_ack_documents() -> None:
             "apiVersion": e.api_version, "kind": e.kind,
         }
     )  # fmt: skip
-    owner = component(result, "eci-inference:index:ElasticScaling")
+    owner = component(
+        result,
+        "eci-inference:index:ElasticScaling",
+        {"workload_name": "ew-1", "api_version": "autoscaling.alibabacloud.com/v1beta1", "kind": "ElasticWorkload"},
+    )
     ew = result.one("kubernetes:autoscaling.alibabacloud.com/v1beta1:ElasticWorkload")
     assert ew.parent == owner.urn and waits_for_the_addon(result, ew)
     assert ew.ignore_changes == ["spec.replicas"]
@@ -465,7 +479,7 @@ def test_the_model_volume_with_an_access_key_is_three_whole_objects() -> None:
         return {"volume": v.volume_name, "claim": v.claim_name}
 
     result = run(build)
-    owner = component(result, "eci-inference:index:ModelVolume")
+    owner = component(result, "eci-inference:index:ModelVolume", {"volume_name": "ns-x-model", "claim_name": "x-model"})
     labels = {**MANAGED, "app.kubernetes.io/part-of": "x-model"}
     secret = result.one("kubernetes:core/v1:Secret")
     pv = result.one("kubernetes:core/v1:PersistentVolume")
@@ -536,7 +550,9 @@ def test_the_model_store_uploads_each_version_under_its_own_key_and_keeps_the_fo
         }
 
     result = run(build)
-    owner = component(result, "eci-inference:index:ModelStore")
+    owner = component(
+        result, "eci-inference:index:ModelStore", {"bucket": "bk", "base_path": "p/q/m", "model_uri": "oss://bk/p/q/m"}
+    )
     objects = result.of_type("alicloud:oss/bucketObject:BucketObject")
     assert [(o.name, o.inputs["key"], o.aliases) for o in objects] == [
         ("s-v3-saved_model.pb", "p/q/m/3/saved_model.pb", ["s-saved_model.pb"]),
@@ -559,7 +575,7 @@ def test_a_model_store_on_an_existing_location_points_there() -> None:
             "base": s.base_path, "uri": s.model_uri,
         }
     )  # fmt: skip
-    component(result, "eci-inference:index:ModelStore")
+    component(result, "eci-inference:index:ModelStore", {"bucket": "other", "base_path": "a/b", "model_uri": "oss://other/a/b"})
     assert result.outputs == {"bucket": "other", "base": "a/b", "uri": "oss://other/a/b"}
 
 
@@ -584,7 +600,9 @@ def test_the_addons_are_whole_managed_addons_and_helm_releases_in_order() -> Non
         AddonSpec(name="off", kind="helm", enabled=False, version="9", chart="off", repo="https://charts.example/"),
     ]  # fmt: skip
     result = run(lambda o, _: {"installed": AckAddons("a", {"cluster_id": "cabc", "addons": addons}, o).installed})
-    owner = component(result, "eci-inference:index:AckAddons")
+    owner = component(
+        result, "eci-inference:index:AckAddons", {"installed": ["ack-virtual-node", "adapter", "plain", "seldon-core"]}
+    )
     managed = result.of_type("alicloud:cs/kubernetesAddon:KubernetesAddon")
     assert sorted((m.name, m.inputs) for m in managed) == [
         ("a-ack-virtual-node", {"clusterId": "cabc", "name": "ack-virtual-node", "version": "2.11.0", "config": '{"a": 2, "b": 1}',

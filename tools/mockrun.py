@@ -103,6 +103,8 @@ class Run:
     outputs: dict[str, Any] = field(default_factory=dict)
     masked_outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What each component passed to ``register_outputs`` (what Pulumi stores as its outputs), by URN."""
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -164,6 +166,10 @@ class _Monitor(pulumi_mocks.MockMonitor):
                 )
             )
         return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        self.run.registered_outputs[request.urn] = normalise(_unwrap(json_format.MessageToDict(request.outputs)))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def _unwrap(value: Any) -> Any:
