@@ -22,8 +22,10 @@ from components.image_cache import ModelImageCache
 from components.inference_service import InferenceService
 from components.ingress import ModelIngress
 from components.ingress_logs import ACCESS_LOG_KEYS, ACCESS_LOG_REGEX, IngressAccessLogs
+from components.model_bucket import ModelBucket
 from components.model_store import ModelStore
 from components.model_volume import AccessKeyCredentials, ModelVolume
+from components.namespace import ServingNamespace
 from components.qps_autoscaler import QpsAutoscaler
 from components.resource_policy import ResourcePolicyScaling
 from components.scheduled_scaling import CronJob, ScheduledScaling
@@ -553,7 +555,7 @@ def test_the_model_store_uploads_each_version_under_its_own_key_and_keeps_the_fo
     owner = component(
         result, "eci-inference:index:ModelStore", {"bucket": "bk", "base_path": "p/q/m", "model_uri": "oss://bk/p/q/m"}
     )
-    objects = result.of_type("alicloud:oss/bucketObject:BucketObject")
+    objects = sorted(result.of_type("alicloud:oss/bucketObject:BucketObject"), key=lambda o: o.name)
     assert [(o.name, o.inputs["key"], o.aliases) for o in objects] == [
         ("s-v3-saved_model.pb", "p/q/m/3/saved_model.pb", ["s-saved_model.pb"]),
         ("s-v3-variables/variables.index", "p/q/m/3/variables/variables.index", ["s-variables/variables.index"]),
@@ -626,3 +628,48 @@ def test_the_addons_are_whole_managed_addons_and_helm_releases_in_order() -> Non
     assert adapter.delete_before_replace and adapter.replace_on_changes == ["chart", "version"]
     assert all(r.parent == owner.urn for r in [*managed, seldon, adapter])
     assert result.outputs == {"installed": ["ack-virtual-node", "adapter", "plain", "seldon-core"]}
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_a_created_bucket_is_private_encrypted_versioned_and_kept_as_asked(protect: bool) -> None:
+    """OSS: a Bucket with AES256 server-side encryption, versioning on and ``forceDestroy`` false (a non-empty bucket is
+    never deleted), its ACL ``private`` and public access blocked, all three protected when the stack says so."""
+    result = run(lambda o, _: {"bucket": ModelBucket("m", {"bucket": "b-models", "create": True, "protect": protect}, o).bucket})
+    owner = component(result, "eci-inference:index:ModelBucket", {"bucket": "b-models"})
+    bucket = result.one("alicloud:oss/bucket:Bucket")
+    acl = result.one("alicloud:oss/bucketAcl:BucketAcl")
+    block = result.one("alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert bucket.inputs == {"bucket": "b-models", "serverSideEncryptionRule": {"sseAlgorithm": "AES256"},
+                             "versioning": {"status": "Enabled"}, "forceDestroy": False}  # fmt: skip
+    assert acl.inputs == {"bucket": "b-models", "acl": "private"}
+    assert block.inputs == {"bucket": "b-models", "blockPublicAccess": True}
+    assert [(r.name, r.parent, r.protect) for r in (bucket, acl, block)] == [
+        ("m-bucket", owner.urn, protect), ("m-acl", owner.urn, protect), ("m-public-access-block", owner.urn, protect),
+    ]  # fmt: skip
+    assert result.outputs == {"bucket": "b-models"}
+
+
+def test_an_existing_bucket_and_namespace_are_only_named() -> None:
+    result = run(
+        lambda o, _: {
+            "bucket": ModelBucket("m", {"bucket": "given", "create": False, "protect": True}, o).bucket,
+            "namespace": ServingNamespace("ns", {"name": "default", "create": False}, o).name,
+        }
+    )
+    component(result, "eci-inference:index:ModelBucket", {"bucket": "given"})
+    component(result, "eci-inference:index:ServingNamespace", {"name": "default"})
+    assert [r.type for r in result.resources if r.custom] == ["kubernetes:core/v1:ConfigMap"]
+    assert result.outputs == {"bucket": "given", "namespace": "default"}
+
+
+def test_a_created_namespace_is_the_whole_object() -> None:
+    result = run(lambda o, _: {"name": ServingNamespace("ns", {"name": "inference", "create": True}, o).name})
+    owner = component(result, "eci-inference:index:ServingNamespace", {"name": "inference"})
+    namespace = result.one("kubernetes:core/v1:Namespace")
+    assert (namespace.name, namespace.parent) == ("ns-namespace", owner.urn)
+    assert namespace.kubernetes_manifest == {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "inference", "labels": MANAGED},
+    }
+    assert result.outputs == {"name": "inference"}
