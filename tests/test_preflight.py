@@ -1,0 +1,494 @@
+"""Preflight: the stack's prerequisites, and the live-cluster check run with the real Kubernetes client.
+
+The cluster is a local HTTP server on 127.0.0.1 answering with the JSON documents under
+``tests/fixtures/preflight/`` (written in the shape of the API server's responses: ``Status`` objects for errors,
+``*List`` objects for collections, CRDs as ``apiextensions.k8s.io/v1`` returns them). The client, its kubeconfig
+loading and its HTTP stack are the real ones; the server records every request so the tests can show preflight only
+ever sent GET.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import yaml
+
+from stackconfig import load
+from stackconfig.prerequisites import (
+    RENDERED_RESOURCE_POLICY_FIELDS,
+    RESOURCE_POLICY_FIELDS,
+    SCHEDULER,
+    at_least,
+    resource_policy_needs,
+    scheduler_series,
+    stack_needs,
+)
+from tools.preflight.checks import image_name, image_tag, run_checks
+from tools.preflight.cli import main
+from tools.preflight.client import GetOnlyRest, ReadOnlyApi, WriteRefused, load_client
+from tools.preflight.plan import StackPlan, build_plan
+from tools.preflight.report import Row
+from tools.preflight.schema import object_unknown_fields, unknown_fields
+from tools.render import render_config
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "preflight"
+
+
+# ----------------------------------------------------------------------------------------------------- the stub API server
+
+
+def scenario(name: str) -> dict[str, Any]:
+    """The responses of a scenario file, with the responses of the scenario it extends beneath them."""
+    data = json.loads((FIXTURES / f"{name}.json").read_text())
+    base = scenario(data["extends"]) if "extends" in data else {"responses": {}}
+    responses = {**base["responses"], **data["responses"]}
+    return {**base, **data, "responses": responses}
+
+
+def _key(raw_path: str) -> str:
+    parts = urlsplit(raw_path)
+    query = "&".join(f"{k}={v}" for k, v in sorted(parse_qsl(parts.query)))
+    return parts.path + (f"?{query}" if query else "")
+
+
+def _status(code: int, reason: str, message: str) -> dict[str, Any]:
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+
+
+class StubApi:
+    """An HTTP server on 127.0.0.1 that answers from a scenario and records (method, path) of every request."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.requests: list[tuple[str, str]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                stub.requests.append((self.command, self.path))
+                code, body = stub.answer(self.command, _key(self.path))
+                payload = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+
+    def answer(self, method: str, key: str) -> tuple[int, Any]:
+        if method != "GET":
+            return 405, _status(405, "MethodNotAllowed", f"the stub serves GET only, not {method}")
+        known = self.data["responses"].get(key)
+        if known is None and "forbid_others" in self.data:
+            user = self.data["forbid_others"]["user"]
+            return 403, _status(403, "Forbidden", f'forbidden: User "{user}" cannot get path "{key.split("?")[0]}"')
+        if known is None:
+            return 404, _status(404, "NotFound", "the server could not find the requested resource")
+        body = json.loads((FIXTURES / known["file"]).read_text()) if "file" in known else known["body"]
+        return int(known["status"]), body
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> StubApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def write_kubeconfig(path: Path, server: str) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "ack", "cluster": {"server": server}}],
+                "users": [{"name": "reader", "user": {"token": "test-token-not-a-secret"}}],
+                "contexts": [{"name": "ack-reader", "context": {"cluster": "ack", "user": "reader"}}],
+                "current-context": "ack-reader",
+            }
+        )
+    )
+    return path
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture(scope="module")
+def staging_plan() -> StackPlan:
+    raw, secret_keys = render_config("staging", project_dir=ROOT)
+    return build_plan("staging", load(raw, secret_keys, ROOT), ROOT)
+
+
+def run(plan: StackPlan, name: str, tmp_path: Path) -> tuple[list[Row], StubApi]:
+    with StubApi(scenario(name)) as stub:
+        client = load_client(str(write_kubeconfig(tmp_path / "kubeconfig", stub.url)), None)
+        rows = run_checks(ReadOnlyApi(client), plan)
+    return rows, stub
+
+
+def by_check(rows: list[Row]) -> dict[str, Row]:
+    return {r.check: r for r in rows}
+
+
+# ----------------------------------------------------------------------------------------------------- prerequisites
+
+
+def config_of(stack: str) -> Any:
+    raw, secret_keys = render_config(stack, project_dir=ROOT)
+    return load(raw, secret_keys, ROOT)
+
+
+def test_prerequisite_tables_of_the_committed_stacks() -> None:
+    """Minimums written out by hand from the rules' documents (see stackconfig/prerequisites.py)."""
+    assert stack_needs(config_of("dev")).table() == {
+        "ack-alibaba-cloud-metrics-adapter": None,
+        "ack-kubernetes-elastic-workload": None,
+        "ack-virtual-node": "2.11.0",  # spot units with graceful eviction (above the elasticWorkload minimum)
+        "kubernetes": "1.23",  # autoscaling/v2
+        "seldon-core": None,
+    }
+    assert stack_needs(config_of("staging")).table() == {
+        "ack-alibaba-cloud-metrics-adapter": None,
+        "ack-kubernetes-cronhpa-controller": None,
+        "ack-virtual-node": "2.11.0",
+        "csi-plugin": "v1.30.4",  # RRSA (and an ECS unit)
+        "csi-provisioner": "v1.30.4",
+        "kube-scheduler": "6.2",  # matchLabelKeys
+        "kubernetes": "1.26",  # RRSA
+        "seldon-core": None,
+    }
+    assert stack_needs(config_of("prod")).table() == {
+        "ack-alibaba-cloud-metrics-adapter": None,
+        "ack-kubernetes-elastic-workload": None,
+        "ack-virtual-node": "2.11.0",
+        "csi-plugin": "v1.30.4",
+        "csi-provisioner": "v1.30.4",
+        "kubernetes": "1.26",
+        "seldon-core": None,
+    }
+
+
+def test_each_resource_policy_field_needs_what_acks_document_says() -> None:
+    """ACK, 'Configure priority-based scheduling for elastic resources' (doc 398680), field by field."""
+    expected = {
+        "spec.preemptPolicy": ("6.1", None),
+        "spec.ignorePreviousPod": ("6.1", None),
+        "spec.ignoreTerminatingPod": ("6.1", None),
+        "spec.matchLabelKeys": ("6.2", None),
+        "spec.whenTryNextUnits": ("6.4", "1.24"),
+        "spec.units[].max": ("5.0", "1.22"),
+        "spec.units[].maxResources": ("6.9.5", None),
+    }
+    for path, (scheduler, cluster) in expected.items():
+        rule = RESOURCE_POLICY_FIELDS[path]
+        assert (rule.scheduler, rule.cluster) == (scheduler, cluster), path
+    needs = resource_policy_needs(["spec.whenTryNextUnits"])
+    assert sorted((n.component, n.minimum) for n in needs) == [
+        ("kube-scheduler", "6.4"),
+        ("kubernetes", "1.20.11"),
+        ("kubernetes", "1.24"),
+    ]
+
+
+def _paths(value: Any, prefix: str, out: set[str], maps: set[str]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}.{key}"
+            out.add(path)
+            if path not in maps:
+                _paths(item, path, out, maps)
+    elif isinstance(value, list):
+        for item in value:
+            _paths(item, f"{prefix}[]", out, maps)
+
+
+def test_rendered_resource_policy_uses_exactly_the_listed_fields(staging_plan: StackPlan) -> None:
+    [policy] = [b for b in staging_plan.objects if b["kind"] == "ResourcePolicy"]
+    maps = {"spec.selector", "spec.units[].nodeSelector", "spec.units[].podLabels", "spec.units[].podAnnotations"}
+    found: set[str] = set()
+    _paths(policy["spec"], "spec", found, maps)
+    assert found == set(RENDERED_RESOURCE_POLICY_FIELDS)
+    assert found <= set(RESOURCE_POLICY_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("component", "found", "minimum", "expected"),
+    [
+        (SCHEDULER, "v1.28.15-aliyun-6.2", "6.2", True),  # the edge
+        (SCHEDULER, "v1.28.15-aliyun-6.1.9.abc1234", "6.2", False),  # just below
+        (SCHEDULER, "v1.22.15-ack-2.0", "6.1", None),  # the older numbering cannot be compared
+        ("kubernetes", "v1.26.0-aliyun.1", "1.26", True),
+        ("kubernetes", "v1.25.15-aliyun.1", "1.26", False),
+        ("ack-virtual-node", "v2.11.0-f1a2b3c-aliyun", "2.11.0", True),
+        ("ack-virtual-node", "v2.10.9-0c3d4e5-aliyun", "2.11.0", False),
+        ("csi-plugin", "v1.30.4-3ab1edc-aliyun", "v1.30.4", True),
+        ("csi-plugin", "v1.30.3-aaaaaaa-aliyun", "v1.30.4", False),
+        ("csi-plugin", "latest", "v1.30.4", None),
+    ],
+)
+def test_version_edges(component: str, found: str, minimum: str, expected: bool | None) -> None:
+    assert at_least(component, found, minimum) is expected
+
+
+def test_scheduler_series_and_image_parts() -> None:
+    assert scheduler_series("v1.28.3-aliyun-6.2.1.c1d9c4b") == (6, 2, 1)
+    assert scheduler_series("v1.20.4-ack-7.0") is None
+    assert image_tag("registry-vpc.cn-hangzhou.aliyuncs.com/acs/csi-plugin:v1.30.4-3ab1edc-aliyun") == "v1.30.4-3ab1edc-aliyun"
+    assert image_tag("registry.example.com:5000/acs/csi-plugin") is None
+    assert image_tag("seldonio/seldon-core-operator:1.17.1@sha256:" + "0" * 64) == "1.17.1"
+    assert image_name("registry.example.com:5000/acs/csi-plugin:v1") == "csi-plugin"
+
+
+# ----------------------------------------------------------------------------------------------------- CRD fields
+
+
+OLD_RESOURCE_POLICY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "apiVersion": {"type": "string"},
+        "kind": {"type": "string"},
+        "metadata": {"type": "object"},
+        "spec": {
+            "type": "object",
+            "properties": {
+                "selector": {"type": "object", "additionalProperties": {"type": "string"}},
+                "strategy": {"type": "string"},
+                "units": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "resource": {"type": "string"},
+                            "nodeSelector": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "podLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "podAnnotations": {"type": "object", "additionalProperties": {"type": "string"}},
+                        },
+                    },
+                },
+                "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            },
+        },
+    },
+}
+"""A ResourcePolicy CRD from before max (scheduler 5.0) and the 6.x fields: written here to test the pruning rule."""
+
+
+def test_fields_a_schema_would_prune() -> None:
+    policy = {
+        "apiVersion": "scheduling.alibabacloud.com/v1alpha1",
+        "kind": "ResourcePolicy",
+        "metadata": {"name": "p", "labels": {"anything": "goes"}},
+        "spec": {
+            "selector": {"eci-inference.io/predictor": "x"},
+            "strategy": "prefer",
+            "units": [{"resource": "eci", "max": 4, "podLabels": {"a": "b"}}, {"resource": "ecs", "max": 2}],
+            "matchLabelKeys": ["pod-template-hash"],
+            "ignoreTerminatingPod": True,
+            "extra": {"free": {"form": 1}},
+        },
+    }
+    assert object_unknown_fields(policy, OLD_RESOURCE_POLICY_SCHEMA) == [
+        "spec.units[].max",
+        "spec.matchLabelKeys",
+        "spec.ignoreTerminatingPod",
+    ]
+    assert unknown_fields({"a": {"b": 1}}, {"type": "object", "x-kubernetes-preserve-unknown-fields": True}) == []
+    assert unknown_fields({"a": 1}, {"type": "object", "properties": {"a": {"type": "integer"}}}) == []
+
+
+# ----------------------------------------------------------------------------------------------------- against the stub cluster
+
+
+def test_healthy_cluster_passes_every_check_with_get_only(staging_plan: StackPlan, tmp_path: Path) -> None:
+    rows, stub = run(staging_plan, "healthy", tmp_path)
+    checks = by_check(rows)
+    assert [r.check for r in rows if r.status != "pass"] == []
+    assert set(checks) == {
+        "cluster version",
+        "namespace inference",
+        "virtual node (ack-virtual-node)",
+        "add-on seldon-core",
+        "add-on ack-alibaba-cloud-metrics-adapter",
+        "add-on ack-kubernetes-cronhpa-controller",
+        "CRD SeldonDeployment",
+        "CRD ResourcePolicy",
+        "CRD ImageCache",
+        "CRD CronHorizontalPodAutoscaler",
+        "kube-scheduler",
+        "csi-plugin",
+        "csi-provisioner",
+        "RRSA",
+        "APIService v1beta1.external.metrics.k8s.io",
+        "metric sls_ingress_qps (fashion-mnist-hpa)",
+        "ingress log collection (k8s-nginx-ingress)",
+    }
+    assert checks["cluster version"].found == "v1.28.15-aliyun.1 (needs >= 1.26)"
+    assert checks["namespace inference"].found == "absent; this stack creates it"
+    assert "v2.11.5-f1a2b3c-aliyun (needs >= 2.11.0)" in checks["virtual node (ack-virtual-node)"].found
+    assert checks["kube-scheduler"].found.startswith("v1.28.15-aliyun-6.4.2.1f2e3d4 (needs >= 5.0 for ResourcePolicy")
+    assert checks["RRSA"].found.startswith("enabled: the service-account issuer is https://oidc-ack-cn-hangzhou")
+    assert checks["metric sls_ingress_qps (fashion-mnist-hpa)"].found == (
+        "answers 0 for sls.ingress.route=inference-fashion-mnist-predictor-8000,sls.logstore=nginx-ingress,"
+        "sls.project=k8s-log-c0fedcba9876543210fedcba987654321"
+    )
+    assert {method for method, _ in stub.requests} == {"GET"}
+    assert len(stub.requests) == len({path for _, path in stub.requests})  # each path asked once
+
+
+def test_missing_metrics_apiservice_fails_and_skips_the_metric(staging_plan: StackPlan, tmp_path: Path) -> None:
+    rows, _ = run(staging_plan, "no-metrics-apiservice", tmp_path)
+    checks = by_check(rows)
+    apiservice = checks["APIService v1beta1.external.metrics.k8s.io"]
+    assert (apiservice.status, apiservice.found) == ("fail", "not registered, although alibaba-cloud-metrics-adapter runs")
+    assert apiservice.fix == "install or repair ack-alibaba-cloud-metrics-adapter"
+    assert checks["metric sls_ingress_qps (fashion-mnist-hpa)"].status == "warn"
+    assert [r.check for r in rows if r.status == "fail"] == ["APIService v1beta1.external.metrics.k8s.io"]
+
+
+def test_old_virtual_node_fails_with_the_minimum_and_its_reason(staging_plan: StackPlan, tmp_path: Path) -> None:
+    rows, _ = run(staging_plan, "old-virtual-node", tmp_path)
+    row = by_check(rows)["virtual node (ack-virtual-node)"]
+    assert row.status == "fail"
+    assert "v2.10.9-0c3d4e5-aliyun, below 2.11.0 (used for spotGracefulEviction" in row.found
+    assert row.fix == "upgrade ack-virtual-node to 2.11.0 or later (or pin addons.ack-virtual-node.version)"
+    assert [r.check for r in rows if r.status == "fail"] == ["virtual node (ack-virtual-node)"]
+
+
+def test_forbidden_reads_fail_every_check_but_the_version(staging_plan: StackPlan, tmp_path: Path) -> None:
+    rows, stub = run(staging_plan, "forbidden", tmp_path)
+    checks = by_check(rows)
+    assert checks["cluster version"].status == "pass"
+    failed = [r for r in rows if r.status == "fail"]
+    assert {r.check for r in failed} == set(checks) - {"cluster version", "RRSA", "metric sls_ingress_qps (fashion-mnist-hpa)"}
+    assert all(r.found.startswith("cannot tell: reading ") and "forbidden" in r.found for r in failed)
+    assert all("preflight only reads" in r.fix for r in failed)
+    assert checks["RRSA"].status == "warn"  # the discovery document may be closed to users; the console shows it
+    assert {method for method, _ in stub.requests} == {"GET"}
+
+
+def test_the_client_refuses_anything_but_get_before_sending(tmp_path: Path) -> None:
+    with StubApi(scenario("healthy")) as stub:
+        client = load_client(str(write_kubeconfig(tmp_path / "kubeconfig", stub.url)), None)
+        assert isinstance(client.rest_client, GetOnlyRest)
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            with pytest.raises(WriteRefused, match=f"refused {method} /api/v1/namespaces"):
+                client.call_api(method, f"{stub.url}/api/v1/namespaces", header_params={}, body={})
+        assert ReadOnlyApi(client).get("/version").status == 200
+    assert stub.requests == [("GET", "/version")]
+
+
+# ----------------------------------------------------------------------------------------------------- the command line
+
+
+def test_cli_json_on_the_healthy_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with StubApi(scenario("healthy")) as stub:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", stub.url)
+        status = main(["--stack", "staging", "--kubeconfig", str(kubeconfig), "--context", "ack-reader", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert (out["stack"], out["server"], out["status"]) == ("staging", stub.url, 0)
+    assert {r["status"] for r in out["rows"]} == {"pass"}
+    assert set(out["rows"][0]) == {"check", "status", "found", "fix"}
+    assert "test-token-not-a-secret" not in json.dumps(out)
+
+
+def test_cli_exits_1_when_a_check_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with StubApi(scenario("old-virtual-node")) as stub:
+        status = main(["--stack", "staging", "--kubeconfig", str(write_kubeconfig(tmp_path / "k", stub.url))])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "FAIL  virtual node (ack-virtual-node)" in out
+    assert out.rstrip().endswith("16 pass, 0 warn, 1 fail")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--stack", "nope"], "preflight: unknown stack 'nope': there is no "),
+        (["--stack", "dev", "--kubeconfig", "/nonexistent/kubeconfig"], "preflight: cannot use /nonexistent/kubeconfig: "),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert err.count("\n") == 1
+
+
+def test_cli_unknown_context_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", "http://127.0.0.1:1")
+    assert main(["--stack", "dev", "--kubeconfig", str(kubeconfig), "--context", "other"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"preflight: cannot use {kubeconfig}: ") and "other" in err
+    assert err.count("\n") == 1
+
+
+def test_unreachable_cluster_exits_2_with_one_line_as_a_process(tmp_path: Path) -> None:
+    """The done-when item: ``venv/bin/python -m tools.preflight --stack dev`` against an unreachable kubeconfig."""
+    port = closed_port()
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{port}")
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.preflight", "--stack", "dev", "--kubeconfig", str(kubeconfig)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"preflight: cannot reach the cluster at http://127.0.0.1:{port}: connection refused\n"
+
+
+def test_generic_fixture_server_serves_real_shaped_errors() -> None:
+    stub = StubApi(scenario("forbidden"))
+    code, body = stub.answer("GET", "/api/v1/nodes?labelSelector=type=virtual-kubelet")
+    assert code == 403 and body["kind"] == "Status" and body["reason"] == "Forbidden"
+    stub.server.server_close()
+
+
+def test_fixture_crds_are_apiextensions_v1_objects() -> None:
+    for path in sorted((FIXTURES / "crds").glob("*.json")):
+        crd = json.loads(path.read_text())
+        spec = crd["spec"]
+        assert (crd["apiVersion"], crd["kind"]) == ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+        assert crd["metadata"]["name"] == f"{spec['names']['plural']}.{spec['group']}" == path.stem
+        assert all("openAPIV3Schema" in v["schema"] for v in spec["versions"])
