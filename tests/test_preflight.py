@@ -492,3 +492,85 @@ def test_fixture_crds_are_apiextensions_v1_objects() -> None:
         assert (crd["apiVersion"], crd["kind"]) == ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
         assert crd["metadata"]["name"] == f"{spec['names']['plural']}.{spec['group']}" == path.stem
         assert all("openAPIV3Schema" in v["schema"] for v in spec["versions"])
+
+
+# ----------------------------------------------------------------------------------------------------- --from-ack
+
+
+class AckStub:
+    """ACK's OpenAPI endpoint on 127.0.0.1: DescribeClusterUserKubeconfig (``GET /k8s/{ClusterId}/user_config``)."""
+
+    def __init__(self, status: int, body: Mapping[str, Any]) -> None:
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stub.requests.append((self.command, self.path, dict(self.headers)))
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> AckStub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_from_ack_asks_for_a_temporary_kubeconfig_of_the_stacks_cluster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALICLOUD_ACCESS_KEY", "LTAI-test-id")
+    monkeypatch.setenv("ALICLOUD_SECRET_KEY", "test-secret-value")
+    with StubApi(scenario("healthy")) as cluster:
+        issued = write_kubeconfig(tmp_path / "issued", cluster.url).read_text()
+        with AckStub(200, {"config": issued, "expiration": "2026-12-03T09:00:00Z"}) as ack:
+            status = main(["--stack", "staging", "--from-ack", "--ack-endpoint", ack.url, "--json"])
+    out = capsys.readouterr().out
+    assert status == 0 and json.loads(out)["server"] == cluster.url
+    [(method, path, headers)] = ack.requests
+    assert (method, path) == ("GET", "/k8s/c0fedcba9876543210fedcba987654321/user_config?TemporaryDurationMinutes=15")
+    assert headers["x-acs-action"] == "DescribeClusterUserKubeconfig"
+    assert "LTAI-test-id" in headers["Authorization"] and "test-secret-value" not in json.dumps(headers)
+    assert "test-secret-value" not in out and "test-token-not-a-secret" not in out
+
+
+def test_from_ack_refused_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALICLOUD_ACCESS_KEY", "LTAI-test-id")
+    monkeypatch.setenv("ALICLOUD_SECRET_KEY", "test-secret-value")
+    refusal = {
+        "code": "ErrorRamPolicyCheckFail",
+        "message": "the RAM user may not DescribeClusterUserKubeconfig",
+        "requestId": "0A1B",
+    }
+    with AckStub(403, refusal) as ack:
+        assert main(["--stack", "staging", "--from-ack", "--ack-endpoint", ack.url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("preflight: ACK refused the kubeconfig of cluster c0fedcba9876543210fedcba987654321 (cn-hangzhou): ")
+    assert "ErrorRamPolicyCheckFail" in err and err.count("\n") == 1 and "test-secret-value" not in err
+
+
+def test_from_ack_without_credentials_is_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALICLOUD_ACCESS_KEY", raising=False)
+    monkeypatch.delenv("ALICLOUD_SECRET_KEY", raising=False)
+    assert main(["--stack", "staging", "--from-ack", "--ack-endpoint", f"http://127.0.0.1:{closed_port()}"]) == 2
+    assert capsys.readouterr().err == (
+        "preflight: --from-ack needs ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY in the environment "
+        "(the credentials pulumi up uses)\n"
+    )

@@ -20,7 +20,7 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.client.exceptions import ApiException
 from kubernetes.client.rest import RESTClientObject, RESTResponse
 from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.kube_config import load_kube_config
+from kubernetes.config.kube_config import load_kube_config, load_kube_config_from_dict
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 30.0
@@ -82,15 +82,24 @@ class Reply:
         return f"HTTP {self.status}"
 
 
-def load_client(kubeconfig: str | None, context: str | None) -> ApiClient:
-    """An API client for the kubeconfig (default: ``$KUBECONFIG`` or ``~/.kube/config``) whose requests are GET only."""
+def load_client(kubeconfig: str | None, context: str | None, kubeconfig_data: Mapping[str, Any] | None = None) -> ApiClient:
+    """An API client whose requests are GET only, from ``kubeconfig_data`` if given, else the kubeconfig file
+    (default: ``$KUBECONFIG`` or ``~/.kube/config``)."""
     configuration = Configuration()
     try:
-        load_kube_config(  # type: ignore[no-untyped-call]
-            config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
-        )
-    except (ConfigException, OSError, ValueError, TypeError) as error:
-        where = kubeconfig or "the default kubeconfig ($KUBECONFIG or ~/.kube/config)"
+        if kubeconfig_data is not None:
+            load_kube_config_from_dict(  # type: ignore[no-untyped-call]
+                dict(kubeconfig_data), context=context, client_configuration=configuration, persist_config=False
+            )
+        else:
+            load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
+            )
+    except (ConfigException, OSError, ValueError, TypeError, KeyError) as error:
+        if kubeconfig_data is not None:
+            where = "the kubeconfig from ACK"
+        else:
+            where = kubeconfig or "the default kubeconfig ($KUBECONFIG or ~/.kube/config)"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise PreflightError(f"cannot use {where}: {first}") from None
     configuration.retries = 0
