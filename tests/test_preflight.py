@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -35,7 +36,7 @@ from stackconfig.prerequisites import (
     stack_needs,
 )
 from tools.preflight.checks import image_name, image_tag, run_checks
-from tools.preflight.cli import main
+from tools.preflight.cli import build_parser, main
 from tools.preflight.client import GetOnlyRest, ReadOnlyApi, WriteRefused, load_client
 from tools.preflight.plan import StackPlan, build_plan
 from tools.preflight.report import Row
@@ -574,3 +575,89 @@ def test_from_ack_without_credentials_is_exit_2(capsys: pytest.CaptureFixture[st
         "preflight: --from-ack needs ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY in the environment "
         "(the credentials pulumi up uses)\n"
     )
+
+
+# ----------------------------------------------------------------------------------------------------- deploy.yml
+
+
+DEPLOY = ROOT / ".github" / "workflows" / "deploy.yml"
+
+
+def deploy_jobs() -> list[dict[str, Any]]:
+    jobs = yaml.safe_load(DEPLOY.read_text())["jobs"]
+    return [job for job in jobs.values() if any(s.get("with", {}).get("command") == "up" for s in job["steps"])]
+
+
+def preflight_step(job: Mapping[str, Any]) -> dict[str, Any]:
+    [step] = [s for s in job["steps"] if "-m tools.preflight" in s.get("run", "")]
+    return dict(step)
+
+
+def test_deploy_runs_preflight_before_every_pulumi_up() -> None:
+    jobs = deploy_jobs()
+    assert len(jobs) == 2  # the stacks without approval, and prod
+    for job in jobs:
+        order = job["steps"]
+        step = preflight_step(job)
+        up = next(s for s in order if s.get("with", {}).get("command") == "up")
+        secrets = next(s for s in order if "--missing-secrets" in s.get("run", ""))
+        installs = next(s for s in order if "-r requirements-dev.txt" in s.get("run", ""))
+        assert order.index(secrets) < order.index(installs) < order.index(step) < order.index(up)
+        assert "${{" not in step["run"]  # values reach the script through env only
+        assert set(step["env"]) == {"STACK_NAME"}
+        assert {"ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY", "STACK"} <= set(job["env"])
+        parser = build_parser()
+        for line in step["run"].splitlines():
+            if "-m tools.preflight" in line:
+                words = shlex.split(line.split("-m tools.preflight", 1)[1])
+                parser.parse_args([w.replace("$STACK_NAME", "dev").replace("$kubeconfig", "k") for w in words])
+
+
+def _fake_project(tmp_path: Path, kubeconfig: str | None) -> Path:
+    """A directory whose ``venv/bin/python`` is this interpreter and whose ``pulumi config get`` prints ``kubeconfig``
+    (or fails, as for a stack without that key)."""
+    work = tmp_path / "work"
+    (work / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "bin").mkdir()
+    answer = f"cat <<'KUBECONFIG'\n{kubeconfig}KUBECONFIG\n" if kubeconfig is not None else "echo 'error: no key' >&2; exit 1\n"
+    scripts = {
+        work / "venv" / "bin" / "python": f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n',
+        tmp_path / "bin" / "pulumi": f"#!/bin/sh\n{answer}",
+    }
+    for path, text in scripts.items():
+        path.write_text(text)
+        path.chmod(0o755)
+    return work
+
+
+def run_preflight_step(tmp_path: Path, stack: str, kubeconfig: str | None) -> subprocess.CompletedProcess[str]:
+    work = _fake_project(tmp_path, kubeconfig)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ALICLOUD_")},
+        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "RUNNER_TEMP": str(tmp_path),
+        "STACK": f"acme/{stack}",
+        "STACK_NAME": stack,
+    }
+    script = preflight_step(deploy_jobs()[0])["run"]
+    return subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_deploy_step_uses_the_stacks_kubeconfig_secret_and_removes_it(tmp_path: Path) -> None:
+    with StubApi(scenario("healthy")) as stub:
+        kubeconfig = write_kubeconfig(tmp_path / "source", stub.url).read_text()
+        done = run_preflight_step(tmp_path, "staging", kubeconfig)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"preflight of stack 'staging' against {stub.url}\n")
+    assert not (tmp_path / "kubeconfig").exists()
+
+
+def test_deploy_step_without_the_secret_asks_ack_and_stops_the_job_on_exit_2(tmp_path: Path) -> None:
+    done = run_preflight_step(tmp_path, "dev", None)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "preflight: --from-ack needs ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY in the environment "
+        "(the credentials pulumi up uses)\n"
+    )
+    assert not (tmp_path / "kubeconfig").exists()

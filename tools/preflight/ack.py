@@ -25,16 +25,16 @@ TEMPORARY_MINUTES = 15
 
 def cluster_kubeconfig(cluster_id: str, region: str, endpoint: str | None = None) -> dict[str, Any]:
     """The kubeconfig ACK issues for ``cluster_id`` (endpoint default ``https://cs.<region>.aliyuncs.com``)."""
-    from alibabacloud_cs20151215 import models  # type: ignore[import-untyped]
-    from alibabacloud_cs20151215.client import Client  # type: ignore[import-untyped]
-    from alibabacloud_tea_openapi.utils_models import Config  # type: ignore[import-untyped]
-    from darabonba.runtime import RuntimeOptions  # type: ignore[import-untyped]
-
     key_id, key_secret = os.environ.get(KEY_ID_ENV), os.environ.get(KEY_SECRET_ENV)
     if not key_id or not key_secret:
         raise PreflightError(
             f"--from-ack needs {KEY_ID_ENV} and {KEY_SECRET_ENV} in the environment (the credentials pulumi up uses)"
         )
+    from alibabacloud_cs20151215 import models  # type: ignore[import-untyped]
+    from alibabacloud_cs20151215.client import Client  # type: ignore[import-untyped]
+    from alibabacloud_tea_openapi.utils_models import Config  # type: ignore[import-untyped]
+    from darabonba.runtime import RuntimeOptions  # type: ignore[import-untyped]
+
     parts = urlsplit(endpoint if endpoint and "://" in endpoint else f"https://{endpoint or f'cs.{region}.aliyuncs.com'}")
     config = Config(
         access_key_id=key_id,
