@@ -661,3 +661,221 @@ def test_deploy_step_without_the_secret_asks_ack_and_stops_the_job_on_exit_2(tmp
         "(the credentials pulumi up uses)\n"
     )
     assert not (tmp_path / "kubeconfig").exists()
+
+
+# ----------------------------------------------------------------------------------------------------- one fact changed
+
+
+def healthy_with(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The healthy scenario with some responses replaced (``None`` removes one: the stub then answers 404)."""
+    data = scenario("healthy")
+    responses = dict(data["responses"])
+    for path, response in changes.items():
+        if response is None:
+            responses.pop(path, None)
+        else:
+            responses[path] = response
+    return {**data, "responses": responses}
+
+
+def run_data(plan: StackPlan, data: Mapping[str, Any], tmp_path: Path) -> dict[str, Row]:
+    with StubApi(data) as stub:
+        client = load_client(str(write_kubeconfig(tmp_path / "kubeconfig", stub.url)), None)
+        rows = run_checks(ReadOnlyApi(client), plan)
+    return by_check(rows)
+
+
+def fixture_body(path: str) -> Any:
+    known = scenario("healthy")["responses"][path]
+    return json.loads((FIXTURES / known["file"]).read_text()) if "file" in known else known["body"]
+
+
+CRD = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+APISERVICE = "/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io"
+KUBE_SYSTEM_DEPLOYMENTS = "/apis/apps/v1/namespaces/kube-system/deployments"
+
+
+def test_a_live_resource_policy_crd_without_the_6x_fields_fails(staging_plan: StackPlan, tmp_path: Path) -> None:
+    crd = fixture_body(CRD + "resourcepolicies.scheduling.alibabacloud.com")
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+    for field in ("ignorePreviousPod", "ignoreTerminatingPod", "matchLabelKeys"):
+        del spec[field]
+    row = run_data(
+        staging_plan, healthy_with({CRD + "resourcepolicies.scheduling.alibabacloud.com": {"status": 200, "body": crd}}), tmp_path
+    )["CRD ResourcePolicy"]
+    assert row.status == "fail"
+    assert row.found == (
+        "resourcepolicies.scheduling.alibabacloud.com v1alpha1 lacks spec.ignorePreviousPod, spec.ignoreTerminatingPod, "
+        "spec.matchLabelKeys: the API server would drop them"
+    )
+    assert row.fix.startswith("upgrade kube-scheduler (ACK Pro) (kube-scheduler >= 5.0 for ResourcePolicy spec.units[].max;")
+
+
+def test_a_crd_not_serving_the_rendered_version_fails(staging_plan: StackPlan, tmp_path: Path) -> None:
+    crd = fixture_body(CRD + "imagecaches.eci.alibabacloud.com")
+    crd["spec"]["versions"][0]["name"] = "v1alpha1"
+    row = run_data(
+        staging_plan, healthy_with({CRD + "imagecaches.eci.alibabacloud.com": {"status": 200, "body": crd}}), tmp_path
+    )["CRD ImageCache"]
+    assert (row.status, row.found) == ("fail", "imagecaches.eci.alibabacloud.com does not serve v1 (serves v1alpha1)")
+
+
+def test_absent_crds_pass_when_an_add_on_the_stack_installs_brings_them(staging_plan: StackPlan, tmp_path: Path) -> None:
+    checks = run_data(
+        staging_plan,
+        healthy_with(
+            {
+                CRD + "seldondeployments.machinelearning.seldon.io": None,
+                CRD + "resourcepolicies.scheduling.alibabacloud.com": None,
+            }
+        ),
+        tmp_path,
+    )
+    assert (checks["CRD SeldonDeployment"].status, checks["CRD SeldonDeployment"].found) == (
+        "pass",
+        "seldondeployments.machinelearning.seldon.io absent; the seldon-core add-on this stack installs brings it",
+    )
+    resource_policy = checks["CRD ResourcePolicy"]
+    assert (resource_policy.status, resource_policy.fix) == (
+        "fail",
+        "ResourcePolicy comes with ACK managed Pro clusters 1.20.11 or later: use one, or scalingMode: elasticWorkload",
+    )
+
+
+def test_a_crd_under_another_name_is_found_by_group_and_kind(staging_plan: StackPlan, tmp_path: Path) -> None:
+    crd = fixture_body(CRD + "imagecaches.eci.alibabacloud.com")
+    crd["metadata"]["name"] = crd["spec"]["names"]["plural"] = "imagecachesets"
+    crd["metadata"]["name"] += ".eci.alibabacloud.com"
+    listing = {
+        "kind": "CustomResourceDefinitionList",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "metadata": {"resourceVersion": "1"},
+        "items": [crd],
+    }
+    data = healthy_with({CRD + "imagecaches.eci.alibabacloud.com": None, CRD.rstrip("/"): {"status": 200, "body": listing}})
+    row = run_data(staging_plan, data, tmp_path)["CRD ImageCache"]
+    assert row.status == "pass" and row.found.startswith("imagecachesets.eci.alibabacloud.com v1 knows every field")
+
+
+def test_rrsa_not_enabled_fails(staging_plan: StackPlan, tmp_path: Path) -> None:
+    oidc = {
+        "issuer": "https://kubernetes.default.svc",
+        "jwks_uri": "https://192.168.0.1:6443/openid/v1/jwks",
+        "response_types_supported": ["id_token"],
+    }
+    row = run_data(staging_plan, healthy_with({"/.well-known/openid-configuration": {"status": 200, "body": oidc}}), tmp_path)[
+        "RRSA"
+    ]
+    assert row.status == "fail"
+    assert row.found == "not enabled: the service-account issuer is https://kubernetes.default.svc, not ACK's RRSA OIDC provider"
+
+
+def test_a_managed_scheduler_is_a_warning_with_the_minimum(staging_plan: StackPlan, tmp_path: Path) -> None:
+    empty = {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": []}
+    path = "/api/v1/namespaces/kube-system/pods?labelSelector=component=kube-scheduler"
+    row = run_data(staging_plan, healthy_with({path: {"status": 200, "body": empty}}), tmp_path)["kube-scheduler"]
+    assert row.status == "warn"
+    assert "runs it in the managed control plane" in row.found and ">= 6.2 for ResourcePolicy spec.matchLabelKeys" in row.found
+    assert row.fix.endswith("it must be 6.2 or later")
+
+
+@pytest.mark.parametrize(("tag", "status"), [("v1.28.15-aliyun-6.2.0.aaaa", "pass"), ("v1.28.15-aliyun-6.1.5.bbbb", "fail")])
+def test_the_scheduler_edge(staging_plan: StackPlan, tmp_path: Path, tag: str, status: str) -> None:
+    path = "/api/v1/namespaces/kube-system/pods?labelSelector=component=kube-scheduler"
+    pods = fixture_body(path)
+    pods["items"][0]["spec"]["containers"][0]["image"] = f"registry-vpc.cn-hangzhou.aliyuncs.com/acs/kube-scheduler:{tag}"
+    assert (
+        run_data(staging_plan, healthy_with({path: {"status": 200, "body": pods}}), tmp_path)["kube-scheduler"].status == status
+    )
+
+
+def test_an_old_cluster_and_old_csi_fail_with_their_reasons(staging_plan: StackPlan, tmp_path: Path) -> None:
+    version = {**fixture_body("/version"), "gitVersion": "v1.25.15-aliyun.1", "minor": "25"}
+    csi = fixture_body("/apis/apps/v1/namespaces/kube-system/daemonsets/csi-plugin")
+    csi["spec"]["template"]["spec"]["containers"][1]["image"] = (
+        "registry-vpc.cn-hangzhou.aliyuncs.com/acs/csi-plugin:v1.30.3-aaaaaaa-aliyun"
+    )
+    checks = run_data(
+        staging_plan,
+        healthy_with(
+            {
+                "/version": {"status": 200, "body": version},
+                "/apis/apps/v1/namespaces/kube-system/daemonsets/csi-plugin": {"status": 200, "body": csi},
+            }
+        ),
+        tmp_path,
+    )
+    assert checks["cluster version"].found == "v1.25.15-aliyun.1, below >= 1.26 for OSS volume with RRSA"
+    assert checks["cluster version"].fix == "upgrade the cluster to 1.26 or later"
+    assert (checks["csi-plugin"].status, checks["csi-provisioner"].status) == ("fail", "pass")
+
+
+def test_apiservice_absent_before_the_first_up_is_a_warning(staging_plan: StackPlan, tmp_path: Path) -> None:
+    deployments = fixture_body(KUBE_SYSTEM_DEPLOYMENTS)
+    deployments["items"] = [d for d in deployments["items"] if d["metadata"]["name"] != "alibaba-cloud-metrics-adapter"]
+    checks = run_data(
+        staging_plan, healthy_with({APISERVICE: None, KUBE_SYSTEM_DEPLOYMENTS: {"status": 200, "body": deployments}}), tmp_path
+    )
+    assert checks["APIService v1beta1.external.metrics.k8s.io"].status == "warn"
+    assert checks["add-on ack-alibaba-cloud-metrics-adapter"].found == "not installed; pulumi up installs it (1.3.3)"
+
+
+def test_an_unavailable_apiservice_fails_with_its_reason(staging_plan: StackPlan, tmp_path: Path) -> None:
+    service = fixture_body(APISERVICE)
+    service["status"]["conditions"][0].update(
+        status="False", reason="FailedDiscoveryCheck", message="failing or missing response from https://172.16.2.9:443"
+    )
+    row = run_data(staging_plan, healthy_with({APISERVICE: {"status": 200, "body": service}}), tmp_path)[
+        "APIService v1beta1.external.metrics.k8s.io"
+    ]
+    assert (row.status, row.found) == (
+        "fail",
+        "registered but not available: failing or missing response from https://172.16.2.9:443",
+    )
+
+
+def test_log_collection_into_another_logstore_fails(staging_plan: StackPlan, tmp_path: Path) -> None:
+    path = "/apis/log.alibabacloud.com/v1alpha1/namespaces/kube-system/aliyunlogconfigs/k8s-nginx-ingress"
+    config = fixture_body(path)
+    config["spec"]["logstore"] = "ingress-access"
+    row = run_data(staging_plan, healthy_with({path: {"status": 200, "body": config}}), tmp_path)[
+        "ingress log collection (k8s-nginx-ingress)"
+    ]
+    assert (row.status, row.found) == ("fail", "logstore 'ingress-access', the stack reads 'nginx-ingress'")
+    missing = run_data(staging_plan, healthy_with({path: None}), tmp_path)["ingress log collection (k8s-nginx-ingress)"]
+    assert (
+        missing.status == "fail"
+        and missing.fix == "enable Ingress log collection on the cluster, or set createIngressLogConfig: true"
+    )
+
+
+@pytest.mark.parametrize(
+    ("labels", "status", "found"),
+    [
+        ({"app.kubernetes.io/managed-by": "pulumi"}, "pass", "exists, created by Pulumi (an earlier pulumi up)"),
+        ({}, "warn", "exists, and this stack creates it (createNamespace): pulumi up would fail on the existing one"),
+    ],
+)
+def test_an_existing_namespace_the_stack_creates(
+    staging_plan: StackPlan, tmp_path: Path, labels: dict[str, str], status: str, found: str
+) -> None:
+    namespace = {
+        "kind": "Namespace",
+        "apiVersion": "v1",
+        "metadata": {"name": "inference", "labels": labels},
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
+    row = run_data(staging_plan, healthy_with({"/api/v1/namespaces/inference": {"status": 200, "body": namespace}}), tmp_path)[
+        "namespace inference"
+    ]
+    assert (row.status, row.found) == (status, found)
+
+
+def test_an_empty_metric_is_a_warning(staging_plan: StackPlan, tmp_path: Path) -> None:
+    [path] = [p for p in scenario("healthy")["responses"] if "/sls_ingress_qps?" in p]
+    empty = {**fixture_body(path), "items": []}
+    row = run_data(staging_plan, healthy_with({path: {"status": 200, "body": empty}}), tmp_path)[
+        "metric sls_ingress_qps (fashion-mnist-hpa)"
+    ]
+    assert row.status == "warn" and row.found.startswith("answers, with no value yet for sls.ingress.route=")

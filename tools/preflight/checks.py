@@ -307,18 +307,19 @@ def _crd_row(api: ReadOnlyApi, plan: StackPlan, use: CustomUse) -> Row:
             return _unexpected(check, reply, f"CRD {use.crd_name}")
         if provider is not None and _installs(plan, provider):
             return Row(check, "pass", f"{use.crd_name} absent; the {provider} add-on this stack installs brings it")
-        return Row(check, "fail", f"{use.crd_name} absent", f"install {provider or 'the operator that defines it'}")
+        return Row(check, "fail", f"{use.crd_name} absent", use.missing_fix)
+    name = str(crd.get("metadata", {}).get("name", use.crd_name))
     served, schema = version_schema(crd, use.version)
     if not served:
         versions = [v.get("name") for v in crd.get("spec", {}).get("versions", []) if v.get("served")]
         return Row(
             check,
             "fail",
-            f"{use.crd_name} does not serve {use.version} (serves {', '.join(map(str, versions)) or 'nothing'})",
+            f"{name} does not serve {use.version} (serves {', '.join(map(str, versions)) or 'nothing'})",
             f"upgrade {provider or 'its operator'} to a release that serves {use.group}/{use.version}",
         )
     if schema is None:
-        return Row(check, "warn", f"{use.crd_name} {use.version} has no schema: fields not compared", "")
+        return Row(check, "warn", f"{name} {use.version} has no schema: fields not compared", "")
     unknown: list[str] = []
     for body in use.objects:
         unknown += [p for p in object_unknown_fields(body, schema) if p not in unknown]
@@ -329,10 +330,10 @@ def _crd_row(api: ReadOnlyApi, plan: StackPlan, use: CustomUse) -> Row:
         return Row(
             check,
             "fail",
-            f"{use.crd_name} {use.version} lacks {', '.join(unknown)}: the API server would drop them",
+            f"{name} {use.version} lacks {', '.join(unknown)}: the API server would drop them",
             fix,
         )
-    return Row(check, "pass", f"{use.crd_name} {use.version} knows every field of the {len(use.objects)} rendered object(s)")
+    return Row(check, "pass", f"{name} {use.version} knows every field of the {len(use.objects)} rendered object(s)")
 
 
 # ----------------------------------------------------------------------------------------------------- scheduler, CSI, RRSA

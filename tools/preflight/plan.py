@@ -27,12 +27,18 @@ class CustomKind:
     plural: str
     provider: str
     """The add-on (catalog name) or cluster feature whose install brings the CRD."""
+    missing: str = ""
+    """The fix when the CRD is absent (default: install the provider)."""
 
 
 CUSTOM_KINDS: dict[tuple[str, str], CustomKind] = {
     ("machinelearning.seldon.io", "SeldonDeployment"): CustomKind("seldondeployments", SELDON),
     ("autoscaling.alibabacloud.com", "ElasticWorkload"): CustomKind("elasticworkloads", ELASTIC_WORKLOAD),
-    ("scheduling.alibabacloud.com", "ResourcePolicy"): CustomKind("resourcepolicies", "kube-scheduler (ACK Pro)"),
+    ("scheduling.alibabacloud.com", "ResourcePolicy"): CustomKind(
+        "resourcepolicies",
+        "kube-scheduler (ACK Pro)",
+        "ResourcePolicy comes with ACK managed Pro clusters 1.20.11 or later: use one, or scalingMode: elasticWorkload",
+    ),
     ("autoscaling.alibabacloud.com", "CronHorizontalPodAutoscaler"): CustomKind("cronhorizontalpodautoscalers", CRONHPA),
     ("eci.alibabacloud.com", "ImageCache"): CustomKind("imagecaches", VIRTUAL_NODE),
     ("log.alibabacloud.com", LOG_CONFIG_KIND): CustomKind("aliyunlogconfigs", "logtail-ds (ACK log collection)"),
@@ -54,6 +60,13 @@ class CustomUse:
         known = CUSTOM_KINDS.get((self.group, self.kind))
         plural = known.plural if known else f"{self.kind.lower()}s"
         return f"{plural}.{self.group}"
+
+    @property
+    def missing_fix(self) -> str:
+        known = CUSTOM_KINDS.get((self.group, self.kind))
+        if known is not None and known.missing:
+            return known.missing
+        return f"install {known.provider if known else 'the operator that defines ' + self.kind}"
 
     @property
     def provider(self) -> str | None:
