@@ -879,3 +879,27 @@ def test_an_empty_metric_is_a_warning(staging_plan: StackPlan, tmp_path: Path) -
         "metric sls_ingress_qps (fashion-mnist-hpa)"
     ]
     assert row.status == "warn" and row.found.startswith("answers, with no value yet for sls.ingress.route=")
+
+
+def test_dev_on_a_healthy_cluster_compares_its_elastic_workload(tmp_path: Path) -> None:
+    raw, secret_keys = render_config("dev", project_dir=ROOT)
+    plan = build_plan("dev", load(raw, secret_keys, ROOT), ROOT)
+    rows, stub = run(plan, "healthy-dev", tmp_path)
+    assert [(r.check, r.status) for r in rows] == [
+        ("cluster version", "pass"),
+        ("namespace default", "pass"),
+        ("virtual node (ack-virtual-node)", "pass"),
+        ("add-on seldon-core", "pass"),
+        ("add-on ack-kubernetes-elastic-workload", "pass"),
+        ("add-on ack-alibaba-cloud-metrics-adapter", "pass"),
+        ("CRD SeldonDeployment", "pass"),
+        ("CRD ElasticWorkload", "pass"),
+        ("APIService v1beta1.external.metrics.k8s.io", "pass"),
+        ("metric sls_ingress_qps (fashion-mnist-eci-hpa)", "pass"),
+        ("ingress log collection (k8s-nginx-ingress)", "pass"),
+    ]  # accessKey, ECI only, elasticWorkload: no RRSA, CSI or scheduler rows
+    assert by_check(rows)["cluster version"].found == "v1.28.15-aliyun.1 (needs >= 1.23)"
+    assert (
+        "ack-kubernetes-elastic-workload:v0.1.3-47b5a9c-aliyun" in by_check(rows)["add-on ack-kubernetes-elastic-workload"].found
+    )
+    assert not any("openid" in path or "kube-scheduler" in path for _, path in stub.requests)
