@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from stackconfig import load
+from stackconfig.addons import CATALOG
 from stackconfig.prerequisites import (
     RENDERED_RESOURCE_POLICY_FIELDS,
     RESOURCE_POLICY_FIELDS,
@@ -35,7 +36,7 @@ from stackconfig.prerequisites import (
     scheduler_series,
     stack_needs,
 )
-from tools.preflight.checks import image_name, image_tag, run_checks
+from tools.preflight.checks import ADDON_PROBES, image_name, image_tag, run_checks
 from tools.preflight.cli import build_parser, main
 from tools.preflight.client import GetOnlyRest, ReadOnlyApi, WriteRefused, load_client
 from tools.preflight.plan import StackPlan, build_plan
@@ -463,20 +464,25 @@ def test_cli_unknown_context_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_unreachable_cluster_exits_2_with_one_line_as_a_process(tmp_path: Path) -> None:
-    """The done-when item: ``venv/bin/python -m tools.preflight --stack dev`` against an unreachable kubeconfig."""
+    """The done-when item, as written: ``venv/bin/python -m tools.preflight --stack dev`` with an unreachable
+    kubeconfig (here through ``$KUBECONFIG``, the client's default)."""
     port = closed_port()
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{port}")
     done = subprocess.run(
-        [sys.executable, "-m", "tools.preflight", "--stack", "dev", "--kubeconfig", str(kubeconfig)],
+        [sys.executable, "-m", "tools.preflight", "--stack", "dev"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "KUBECONFIG": str(kubeconfig)},
     )
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == f"preflight: cannot reach the cluster at http://127.0.0.1:{port}: connection refused\n"
+
+
+def test_every_catalog_add_on_has_a_probe() -> None:
+    assert set(ADDON_PROBES) == set(CATALOG)
 
 
 def test_generic_fixture_server_serves_real_shaped_errors() -> None:

@@ -222,7 +222,7 @@ def addons(api: ReadOnlyApi, plan: StackPlan) -> list[Row]:
 
 def _addon_row(api: ReadOnlyApi, plan: StackPlan, addon: AddonSettings, need: Need) -> Row:
     check = f"add-on {addon.name}" if addon.name != VIRTUAL_NODE else f"virtual node ({addon.name})"
-    probe = ADDON_PROBES[addon.name]
+    probe = ADDON_PROBES.get(addon.name, Probe(images=(addon.name,)))
     deployments, workload = _workload(api, addon.namespace, probe)
     signal_reply, signal = _present_by_signal(api, addon.name, probe)
     for reply, what in ((deployments, f"deployments in {addon.namespace}"), (signal_reply, "the add-on's objects")):
