@@ -33,8 +33,8 @@ RESOURCE_POLICY_DOC = (
 )
 K8S_DEPRECATIONS = "Kubernetes, 'Deprecated API Migration Guide' (kubernetes.io/docs/reference/using-api/deprecation-guide)"
 OSS_RRSA_DOC = (
-    "ACK, 'Mount a statically provisioned OSS volume' (RRSA authentication: cluster 1.26 or later, csi-plugin and "
-    "csi-provisioner v1.30.4 or later)"
+    "ACK, 'Mount statically provisioned volumes with ossfs 1.0', step 1, RRSA: cluster 1.26 or later, csi-plugin and "
+    "csi-provisioner v1.30.4 or later (stackconfig/volume_auth.py)"
 )
 
 
@@ -103,7 +103,10 @@ BUILT_IN_APIS = (
 )
 """The built-in API versions every stack renders, and the first Kubernetes version that serves each (K8S_DEPRECATIONS)."""
 
-OSS_CSI_DOC = "ACK, 'csi-plugin' (mounts disk, NAS and OSS volumes on ECS nodes; installed by default from 1.16)"
+OSS_CSI_DOC = (
+    "stackconfig/volume_auth.py: on an ECS node the OSS CSI node plugin mounts the volume; ACK, 'csi-plugin' (mounts "
+    "disk, NAS and OSS volumes; installed by default from Kubernetes 1.16)"
+)
 
 RRSA_CLUSTER = "1.26"
 RRSA_CSI = "v1.30.4"
@@ -208,6 +211,16 @@ def addon_needs(config: StackConfig) -> list[Need]:
     return needs
 
 
+def mounts_on_nodes(config: StackConfig) -> bool:
+    """Whether some pod mounts the model volume on an ECS node, where the CSI node plugin mounts it: a node pool
+    unit, or in elasticWorkload mode the source Deployment when ``sourceMax`` > 0 (the placements
+    ``StackConfig._volume_auth_rules`` checks, stackconfig/volume_auth.py)."""
+    return any(
+        any(u.resource == "ecs" for u in m.units) or (config.scaling_mode == "elasticWorkload" and m.source_max > 0)
+        for m in config.models
+    )
+
+
 def stack_needs(config: StackConfig) -> Prerequisites:
     """Everything ``config`` needs from its cluster, each with why and the document that says so."""
     needs = [Need(KUBERNETES, version, why, K8S_DEPRECATIONS) for version, why in BUILT_IN_APIS]
@@ -219,7 +232,7 @@ def stack_needs(config: StackConfig) -> Prerequisites:
             Need(CSI_PLUGIN, RRSA_CSI, "OSS volume with RRSA", OSS_RRSA_DOC),
             Need(CSI_PROVISIONER, RRSA_CSI, "OSS volume with RRSA", OSS_RRSA_DOC),
         ]
-    if any(u.resource == "ecs" for m in config.models for u in m.units):
+    if mounts_on_nodes(config):
         needs.append(Need(CSI_PLUGIN, None, "OSS volume mounted on ECS nodes by the CSI node plugin", OSS_CSI_DOC))
     needs += addon_needs(config)
     return Prerequisites(tuple(needs))

@@ -159,6 +159,30 @@ def staging_plan() -> StackPlan:
     return build_plan("staging", load(raw, secret_keys, ROOT), ROOT)
 
 
+def rrsa_override() -> dict[str, Any]:
+    """Staging reduced to its node pool unit with RRSA: RRSA is documented only where the CSI node plugin mounts the
+    volume (stackconfig/volume_auth.py), and resourcePolicy mode needs an eci unit, so this is an elasticWorkload stack."""
+    stack = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())["config"]
+    model = dict(stack["eci-inference:models"][0])
+    model["units"] = [u for u in model["units"] if u.get("resource") == "ecs"]
+    model.update(minReplicas=1, maxReplicas=2)
+    for key in ("imageCache", "schedules"):
+        model.pop(key, None)
+    return {
+        "volumeAuth": "rrsa",
+        "rrsaRoleName": "eci-inference-staging-oss-reader",
+        "scalingMode": "elasticWorkload",
+        "models": [model],
+    }
+
+
+@pytest.fixture(scope="module")
+def rrsa_plan() -> StackPlan:
+    override = rrsa_override()
+    raw, secret_keys = render_config("staging", override, project_dir=ROOT)
+    return build_plan("staging", load(raw, secret_keys, ROOT), ROOT, override)
+
+
 def run(plan: StackPlan, name: str, tmp_path: Path) -> tuple[list[Row], StubApi]:
     with StubApi(scenario(name)) as stub:
         client = load_client(str(write_kubeconfig(tmp_path / "kubeconfig", stub.url)), None)
@@ -184,6 +208,7 @@ def test_prerequisite_tables_of_the_committed_stacks() -> None:
         "ack-alibaba-cloud-metrics-adapter": None,
         "ack-kubernetes-elastic-workload": None,
         "ack-virtual-node": "2.11.0",  # spot units with graceful eviction (above the elasticWorkload minimum)
+        "csi-plugin": None,  # the source Deployment (sourceMax 1) mounts the volume on a node
         "kubernetes": "1.23",  # autoscaling/v2
         "seldon-core": None,
     }
@@ -191,16 +216,25 @@ def test_prerequisite_tables_of_the_committed_stacks() -> None:
         "ack-alibaba-cloud-metrics-adapter": None,
         "ack-kubernetes-cronhpa-controller": None,
         "ack-virtual-node": "2.11.0",
-        "csi-plugin": "v1.30.4",  # RRSA (and an ECS unit)
-        "csi-provisioner": "v1.30.4",
+        "csi-plugin": None,  # the node pool unit; accessKey needs no version
         "kube-scheduler": "6.2",  # matchLabelKeys
-        "kubernetes": "1.26",  # RRSA
+        "kubernetes": "1.23",  # above ResourcePolicy's 1.20.11 and max's 1.22
         "seldon-core": None,
     }
-    assert stack_needs(config_of("prod")).table() == {
+    assert stack_needs(config_of("prod")).table() == {  # ECI only, ramRole: no CSI node plugin involved
         "ack-alibaba-cloud-metrics-adapter": None,
         "ack-kubernetes-elastic-workload": None,
         "ack-virtual-node": "2.11.0",
+        "kubernetes": "1.23",
+        "seldon-core": None,
+    }
+
+
+def test_prerequisites_of_rrsa(rrsa_plan: StackPlan) -> None:
+    assert rrsa_plan.prerequisites.table() == {
+        "ack-alibaba-cloud-metrics-adapter": None,
+        "ack-kubernetes-elastic-workload": None,
+        "ack-virtual-node": "v2.0.0.102-045a06eb4-aliyun",  # no spot unit: only elasticWorkload's minimum
         "csi-plugin": "v1.30.4",
         "csi-provisioner": "v1.30.4",
         "kubernetes": "1.26",
@@ -356,17 +390,14 @@ def test_healthy_cluster_passes_every_check_with_get_only(staging_plan: StackPla
         "CRD CronHorizontalPodAutoscaler",
         "kube-scheduler",
         "csi-plugin",
-        "csi-provisioner",
-        "RRSA",
         "APIService v1beta1.external.metrics.k8s.io",
         "metric sls_ingress_qps (fashion-mnist-hpa)",
         "ingress log collection (k8s-nginx-ingress)",
     }
-    assert checks["cluster version"].found == "v1.28.15-aliyun.1 (needs >= 1.26)"
+    assert checks["cluster version"].found == "v1.28.15-aliyun.1 (needs >= 1.23)"
     assert checks["namespace inference"].found == "absent; this stack creates it"
     assert "v2.11.5-f1a2b3c-aliyun (needs >= 2.11.0)" in checks["virtual node (ack-virtual-node)"].found
     assert checks["kube-scheduler"].found.startswith("v1.28.15-aliyun-6.4.2.1f2e3d4 (needs >= 5.0 for ResourcePolicy")
-    assert checks["RRSA"].found.startswith("enabled: the service-account issuer is https://oidc-ack-cn-hangzhou")
     assert checks["metric sls_ingress_qps (fashion-mnist-hpa)"].found == (
         "answers 0 for sls.ingress.route=inference-fashion-mnist-predictor-8000,sls.logstore=nginx-ingress,"
         "sls.project=k8s-log-c0fedcba9876543210fedcba987654321"
@@ -399,10 +430,9 @@ def test_forbidden_reads_fail_every_check_but_the_version(staging_plan: StackPla
     checks = by_check(rows)
     assert checks["cluster version"].status == "pass"
     failed = [r for r in rows if r.status == "fail"]
-    assert {r.check for r in failed} == set(checks) - {"cluster version", "RRSA", "metric sls_ingress_qps (fashion-mnist-hpa)"}
+    assert {r.check for r in failed} == set(checks) - {"cluster version"}
     assert all(r.found.startswith("cannot tell: reading ") and "forbidden" in r.found for r in failed)
     assert all("preflight only reads" in r.fix for r in failed)
-    assert checks["RRSA"].status == "warn"  # the discovery document may be closed to users; the console shows it
     assert {method for method, _ in stub.requests} == {"GET"}
 
 
@@ -438,7 +468,7 @@ def test_cli_exits_1_when_a_check_fails(tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert status == 1
     assert "FAIL  virtual node (ack-virtual-node)" in out
-    assert out.rstrip().endswith("16 pass, 0 warn, 1 fail")
+    assert out.rstrip().endswith("14 pass, 0 warn, 1 fail")
 
 
 @pytest.mark.parametrize(
@@ -763,17 +793,38 @@ def test_a_crd_under_another_name_is_found_by_group_and_kind(staging_plan: Stack
     assert row.status == "pass" and row.found.startswith("imagecachesets.eci.alibabacloud.com v1 knows every field")
 
 
-def test_rrsa_not_enabled_fails(staging_plan: StackPlan, tmp_path: Path) -> None:
+def test_rrsa_on_a_healthy_cluster(rrsa_plan: StackPlan, tmp_path: Path) -> None:
+    checks = run_data(rrsa_plan, scenario("healthy"), tmp_path)
+    assert checks["RRSA"].status == "pass"
+    assert checks["RRSA"].found.startswith("enabled: the service-account issuer is https://oidc-ack-cn-hangzhou")
+    assert checks["cluster version"].found == "v1.28.15-aliyun.1 (needs >= 1.26)"
+    assert (checks["csi-plugin"].status, checks["csi-provisioner"].status) == ("pass", "pass")
+    assert checks["csi-provisioner"].found.endswith(
+        "csi-plugin:v1.30.4-3ab1edc-aliyun (needs >= v1.30.4 for OSS volume with RRSA)"
+    )
+
+
+def test_rrsa_not_enabled_fails(rrsa_plan: StackPlan, tmp_path: Path) -> None:
     oidc = {
         "issuer": "https://kubernetes.default.svc",
         "jwks_uri": "https://192.168.0.1:6443/openid/v1/jwks",
         "response_types_supported": ["id_token"],
     }
-    row = run_data(staging_plan, healthy_with({"/.well-known/openid-configuration": {"status": 200, "body": oidc}}), tmp_path)[
+    row = run_data(rrsa_plan, healthy_with({"/.well-known/openid-configuration": {"status": 200, "body": oidc}}), tmp_path)[
         "RRSA"
     ]
     assert row.status == "fail"
     assert row.found == "not enabled: the service-account issuer is https://kubernetes.default.svc, not ACK's RRSA OIDC provider"
+    forbidden = run_data(
+        rrsa_plan,
+        {
+            **scenario("healthy"),
+            "forbid_others": {"user": "reader"},
+            "responses": {"/version": scenario("healthy")["responses"]["/version"]},
+        },
+        tmp_path,
+    )["RRSA"]
+    assert forbidden.status == "warn"  # the discovery document may be closed to users; the console shows RRSA
 
 
 def test_a_managed_scheduler_is_a_warning_with_the_minimum(staging_plan: StackPlan, tmp_path: Path) -> None:
@@ -795,14 +846,14 @@ def test_the_scheduler_edge(staging_plan: StackPlan, tmp_path: Path, tag: str, s
     )
 
 
-def test_an_old_cluster_and_old_csi_fail_with_their_reasons(staging_plan: StackPlan, tmp_path: Path) -> None:
+def test_an_old_cluster_and_old_csi_fail_with_their_reasons(rrsa_plan: StackPlan, tmp_path: Path) -> None:
     version = {**fixture_body("/version"), "gitVersion": "v1.25.15-aliyun.1", "minor": "25"}
     csi = fixture_body("/apis/apps/v1/namespaces/kube-system/daemonsets/csi-plugin")
     csi["spec"]["template"]["spec"]["containers"][1]["image"] = (
         "registry-vpc.cn-hangzhou.aliyuncs.com/acs/csi-plugin:v1.30.3-aaaaaaa-aliyun"
     )
     checks = run_data(
-        staging_plan,
+        rrsa_plan,
         healthy_with(
             {
                 "/version": {"status": 200, "body": version},
@@ -900,10 +951,11 @@ def test_dev_on_a_healthy_cluster_compares_its_elastic_workload(tmp_path: Path) 
         ("add-on ack-alibaba-cloud-metrics-adapter", "pass"),
         ("CRD SeldonDeployment", "pass"),
         ("CRD ElasticWorkload", "pass"),
+        ("csi-plugin", "pass"),  # the source Deployment's pods mount the volume on a node
         ("APIService v1beta1.external.metrics.k8s.io", "pass"),
         ("metric sls_ingress_qps (fashion-mnist-eci-hpa)", "pass"),
         ("ingress log collection (k8s-nginx-ingress)", "pass"),
-    ]  # accessKey, ECI only, elasticWorkload: no RRSA, CSI or scheduler rows
+    ]  # accessKey and elasticWorkload: no RRSA, csi-provisioner or scheduler rows
     assert by_check(rows)["cluster version"].found == "v1.28.15-aliyun.1 (needs >= 1.23)"
     assert (
         "ack-kubernetes-elastic-workload:v0.1.3-47b5a9c-aliyun" in by_check(rows)["add-on ack-kubernetes-elastic-workload"].found

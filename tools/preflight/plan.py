@@ -123,10 +123,11 @@ class StackPlan:
         return any(b.get("apiVersion") == LOG_CONFIG_API_VERSION and b.get("kind") == LOG_CONFIG_KIND for b in self.objects)
 
 
-def load_config(stack: str, project_dir: Path) -> StackConfig:
-    """The stack's validated config (secrets as placeholders: preflight never needs their values)."""
+def load_config(stack: str, project_dir: Path, config_override: Mapping[str, Any] | None = None) -> StackConfig:
+    """The stack's validated config (secrets as placeholders: preflight never needs their values); ``config_override``
+    as :func:`tools.render.render_config` takes it."""
     try:
-        raw, secret_keys = render_config(stack, project_dir=project_dir)
+        raw, secret_keys = render_config(stack, config_override, project_dir=project_dir)
         return load(raw, secret_keys, project_dir)
     except ConfigError as error:
         raise PreflightError(f"stack {stack!r} (Pulumi.{stack}.yaml) is not valid: {_one_line(str(error))}") from None
@@ -134,10 +135,10 @@ def load_config(stack: str, project_dir: Path) -> StackConfig:
         raise PreflightError(_one_line(str(error))) from None
 
 
-def build_plan(stack: str, config: StackConfig, project_dir: Path) -> StackPlan:
-    """Render the stack offline and keep its Kubernetes objects."""
+def build_plan(stack: str, config: StackConfig, project_dir: Path, config_override: Mapping[str, Any] | None = None) -> StackPlan:
+    """Render the stack offline (with the same ``config_override`` the config was loaded with) and keep its objects."""
     try:
-        rendered = render_stack(stack, project_dir=project_dir)
+        rendered = render_stack(stack, config_override, project_dir=project_dir)
     except (StackConfigInvalid, RenderError) as error:
         raise PreflightError(f"stack {stack!r} does not render: {_one_line(str(error))}") from None
     return StackPlan(stack, config, stack_needs(config), tuple(m.body for m in rendered.manifests))
