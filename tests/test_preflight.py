@@ -9,6 +9,7 @@ ever sent GET.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shlex
@@ -495,20 +496,29 @@ def test_cli_unknown_context_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_unreachable_cluster_exits_2_with_one_line_as_a_process(tmp_path: Path) -> None:
     """The done-when item, as written: ``venv/bin/python -m tools.preflight --stack dev`` with an unreachable
-    kubeconfig (here through ``$KUBECONFIG``, the client's default)."""
+    kubeconfig (here through ``$KUBECONFIG``, the client's default). Its embedded client key, which the Kubernetes
+    client writes to a temporary file, is gone when the command has ended."""
     port = closed_port()
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{port}")
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"https://127.0.0.1:{port}")
+    config = yaml.safe_load(kubeconfig.read_text())
+    fake = base64.b64encode(b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n").decode()
+    config["users"][0]["user"] = {"client-certificate-data": fake, "client-key-data": fake}
+    config["clusters"][0]["cluster"]["certificate-authority-data"] = fake
+    kubeconfig.write_text(yaml.safe_dump(config))
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "tools.preflight", "--stack", "dev"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "KUBECONFIG": str(kubeconfig)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "KUBECONFIG": str(kubeconfig), "TMPDIR": str(temp)},
     )
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr == f"preflight: cannot reach the cluster at http://127.0.0.1:{port}: connection refused\n"
+    assert done.stderr == f"preflight: cannot reach the cluster at https://127.0.0.1:{port}: connection refused\n"
+    assert list(temp.iterdir()) == []
 
 
 def test_every_catalog_add_on_has_a_probe() -> None:

@@ -4,7 +4,8 @@ The program asks ACK for the cluster's credential (``alicloud.cs.get_cluster_cre
 DescribeClusterUserKubeconfig, ``GET /k8s/{ClusterId}/user_config``) with the ``ALICLOUD_ACCESS_KEY`` /
 ``ALICLOUD_SECRET_KEY`` the alicloud provider reads. ``--from-ack`` asks the same API with the same credentials,
 through Alibaba Cloud's SDK (``alibabacloud-cs20151215``), for a temporary kubeconfig
-(``TemporaryDurationMinutes``, the shortest ACK grants) that is kept in memory and never written to disk.
+(``TemporaryDurationMinutes``, the shortest ACK grants) that is never written as a kubeconfig file (the Kubernetes
+client still keeps its certificate and key in temporary files it removes at exit, see ``tools/preflight/__main__.py``).
 """
 
 from __future__ import annotations

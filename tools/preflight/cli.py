@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-ack",
         action="store_true",
         help="ask ACK for the stack's cluster's kubeconfig, as pulumi up does (needs ALICLOUD_ACCESS_KEY and "
-        "ALICLOUD_SECRET_KEY; kept in memory only)",
+        "ALICLOUD_SECRET_KEY; never written as a kubeconfig file)",
     )
     parser.add_argument("--context", help="kubeconfig context (default: its current-context)")
     parser.add_argument("--json", action="store_true", help="write the rows as JSON to stdout instead of a table")
