@@ -171,6 +171,7 @@ class Prerequisites:
         return {c: n.minimum for c, n in sorted(self.minimums().items())}
 
     def for_component(self, component: str) -> list[Need]:
+        """Every need of one component, in the order the rules produced them."""
         return [n for n in self.needs if n.component == component]
 
 
