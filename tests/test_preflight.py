@@ -659,53 +659,52 @@ def test_deploy_runs_preflight_before_every_pulumi_up() -> None:
                 parser.parse_args([w.replace("$STACK_NAME", "dev").replace("$kubeconfig", "k") for w in words])
 
 
-def _fake_project(tmp_path: Path, kubeconfig: str | None) -> Path:
-    """A directory whose ``venv/bin/python`` is this interpreter and whose ``pulumi config get`` prints ``kubeconfig``
-    (or fails, as for a stack without that key)."""
+def run_preflight_step(tmp_path: Path, kubeconfig: str | None) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """The deploy job's preflight step, with ``pulumi config get`` printing ``kubeconfig`` (or failing, as for a stack
+    without that key) and ``venv/bin/python`` recording what it was asked and what the kubeconfig file held, then
+    exiting 3 as a failed preflight would stop the job."""
     work = tmp_path / "work"
     (work / "venv" / "bin").mkdir(parents=True)
     (tmp_path / "bin").mkdir()
+    log = tmp_path / "log"
     answer = f"cat <<'KUBECONFIG'\n{kubeconfig}KUBECONFIG\n" if kubeconfig is not None else "echo 'error: no key' >&2; exit 1\n"
-    scripts = {
-        work / "venv" / "bin" / "python": f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n',
-        tmp_path / "bin" / "pulumi": f"#!/bin/sh\n{answer}",
-    }
-    for path, text in scripts.items():
+    record = shlex.quote(str(log))
+    python = (
+        f'#!/bin/sh\necho "python $*" >> {record}\n'
+        f'for a in "$@"; do case "$a" in */kubeconfig) stat -c "mode %a" "$a" >> {record}; cat "$a" >> {record};; esac; done\n'
+        "exit 3\n"
+    )
+    for path, text in {work / "venv" / "bin" / "python": python, tmp_path / "bin" / "pulumi": f"#!/bin/sh\n{answer}"}.items():
         path.write_text(text)
         path.chmod(0o755)
-    return work
-
-
-def run_preflight_step(tmp_path: Path, stack: str, kubeconfig: str | None) -> subprocess.CompletedProcess[str]:
-    work = _fake_project(tmp_path, kubeconfig)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ALICLOUD_")},
         "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT),
         "RUNNER_TEMP": str(tmp_path),
-        "STACK": f"acme/{stack}",
-        "STACK_NAME": stack,
+        "STACK": "acme/dev",
+        "STACK_NAME": "dev",
     }
     script = preflight_step(deploy_jobs()[0])["run"]
-    return subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    return done, log.read_text().splitlines()
 
 
-def test_deploy_step_uses_the_stacks_kubeconfig_secret_and_removes_it(tmp_path: Path) -> None:
-    port = closed_port()  # the step stops the job before pulumi up: preflight cannot reach this cluster
-    kubeconfig = write_kubeconfig(tmp_path / "source", f"http://127.0.0.1:{port}").read_text()
-    done = run_preflight_step(tmp_path, "staging", kubeconfig)
-    assert done.returncode == 2
-    assert done.stderr == f"preflight: cannot reach the cluster at http://127.0.0.1:{port}: connection refused\n"
-    assert not (tmp_path / "kubeconfig").exists()
+def test_deploy_step_uses_the_stacks_kubeconfig_secret_privately_and_removes_it(tmp_path: Path) -> None:
+    done, log = run_preflight_step(tmp_path, "apiVersion: v1\nkind: Config\n")
+    kubeconfig = tmp_path / "kubeconfig"
+    assert done.returncode == 3  # preflight's failure stops the job
+    assert log == [
+        f"python -m tools.preflight --stack dev --kubeconfig {kubeconfig}",
+        "mode 600",
+        "apiVersion: v1",
+        "kind: Config",
+    ]
+    assert not kubeconfig.exists()
 
 
-def test_deploy_step_without_the_secret_asks_ack_and_stops_the_job_on_exit_2(tmp_path: Path) -> None:
-    done = run_preflight_step(tmp_path, "dev", None)
-    assert done.returncode == 2
-    assert done.stderr == (
-        "preflight: --from-ack needs ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY in the environment "
-        "(the credentials pulumi up uses)\n"
-    )
+def test_deploy_step_without_the_secret_asks_ack(tmp_path: Path) -> None:
+    done, log = run_preflight_step(tmp_path, None)
+    assert done.returncode == 3
+    assert log == ["python -m tools.preflight --stack dev --from-ack"]
     assert not (tmp_path / "kubeconfig").exists()
 
 
