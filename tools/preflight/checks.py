@@ -170,8 +170,8 @@ ADDON_PROBES: dict[str, Probe] = {
     CRONHPA: Probe(images=("kubernetes-cronhpa-controller",), crd="cronhorizontalpodautoscalers.autoscaling.alibabacloud.com"),
 }
 """``ack-virtual-node-controller``: ACK, "Use ECI in ACK" (the Deployment an ACK dedicated cluster gets);
-``seldon-controller-manager``: the Deployment seldon-core's operator kustomize manifests name (read on the main branch,
-not at 1.17.1; the image ``seldon-core-operator`` matches too). The image names are matched
+``seldon-controller-manager``: the Deployment seldon-core's operator kustomize config names (read at an unidentified
+version, not at 1.17.1; the image ``seldon-core-operator`` matches too). The image names are matched
 as fragments; where a managed control plane runs the workload, only the presence signal is seen."""
 
 
