@@ -192,7 +192,8 @@ def resource_policy_needs(fields: Iterable[str]) -> list[Need]:
 def used_features(config: StackConfig) -> set[Feature]:
     """The catalog features the stack uses (the same rule the add-on settings are derived with)."""
     graceful = any(m.spot_graceful_eviction and any(u.is_spot for u in m.units) for m in config.models)
-    return features(config.scaling_mode, any(m.schedules for m in config.models), graceful)
+    servers = frozenset(m.server for m in config.models)
+    return features(config.scaling_mode, any(m.schedules for m in config.models), graceful, servers)
 
 
 def addon_needs(config: StackConfig) -> list[Need]:

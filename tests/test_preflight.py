@@ -226,8 +226,9 @@ def test_prerequisite_tables_of_the_committed_stacks() -> None:
         "ack-alibaba-cloud-metrics-adapter": None,
         "ack-kubernetes-elastic-workload": None,
         "ack-virtual-node": "2.11.0",
+        "kserve": "v0.16.0",  # served by KServe: its Standard deployment mode, and no Seldon
+        "kserve-crd": "v0.16.0",
         "kubernetes": "1.23",
-        "seldon-core": None,
     }
 
 
@@ -970,3 +971,44 @@ def test_dev_on_a_healthy_cluster_compares_its_elastic_workload(tmp_path: Path) 
         "ack-kubernetes-elastic-workload:v0.1.3-47b5a9c-aliyun" in by_check(rows)["add-on ack-kubernetes-elastic-workload"].found
     )
     assert not any("openid" in path or "kube-scheduler" in path for _, path in stub.requests)
+
+
+@pytest.fixture(scope="module")
+def prod_plan() -> StackPlan:
+    raw, secret_keys = render_config("prod", project_dir=ROOT)
+    return build_plan("prod", load(raw, secret_keys, ROOT), ROOT)
+
+
+def test_prod_on_a_healthy_cluster_checks_kserve(prod_plan: StackPlan, tmp_path: Path) -> None:
+    rows, _ = run(prod_plan, "healthy-prod", tmp_path)
+    assert [(r.check, r.status) for r in rows] == [
+        ("cluster version", "pass"),
+        ("namespace inference", "pass"),
+        ("virtual node (ack-virtual-node)", "pass"),
+        ("add-on ack-kubernetes-elastic-workload", "pass"),
+        ("add-on ack-alibaba-cloud-metrics-adapter", "pass"),
+        ("add-on kserve-crd", "pass"),
+        ("add-on kserve", "pass"),
+        ("CRD InferenceService", "pass"),
+        ("CRD ElasticWorkload", "pass"),
+        ("APIService v1beta1.external.metrics.k8s.io", "pass"),
+        ("metric sls_ingress_qps (fashion-mnist-hpa)", "pass"),
+        ("ingress log collection (k8s-nginx-ingress)", "pass"),
+    ]  # no Seldon; all units on ECI with the instance's RAM role: no CSI or RRSA rows
+    assert by_check(rows)["add-on kserve"].found == (
+        "kserve-controller-manager kserve/kserve-controller:v0.20.0 (needs >= v0.16.0)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag", "status", "fix"),
+    [("v0.16.0", "pass", ""), ("v0.15.2", "warn", "pulumi up upgrades it to v0.20.0")],  # the stack pins v0.20.0
+)
+def test_the_kserve_edge(prod_plan: StackPlan, tmp_path: Path, tag: str, status: str, fix: str) -> None:
+    data = scenario("healthy-prod")
+    path = "/apis/apps/v1/namespaces/kserve/deployments"
+    body = json.loads(json.dumps(data["responses"][path]["body"]))
+    body["items"][0]["spec"]["template"]["spec"]["containers"][0]["image"] = f"kserve/kserve-controller:{tag}"
+    data["responses"] = {**data["responses"], path: {"status": 200, "body": body}}
+    row = run_data(prod_plan, data, tmp_path)["add-on kserve"]
+    assert (row.status, row.fix) == (status, fix)

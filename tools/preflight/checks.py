@@ -13,7 +13,7 @@ from typing import Any
 
 from components.ingress_logs import LOG_CONFIG_NAME
 from components.naming import MANAGED_BY, VIRTUAL_KUBELET_SELECTOR
-from stackconfig.addons import CRONHPA, ELASTIC_WORKLOAD, METRICS_ADAPTER, SELDON, VIRTUAL_NODE
+from stackconfig.addons import CRONHPA, ELASTIC_WORKLOAD, KSERVE, KSERVE_CRD, METRICS_ADAPTER, SELDON, VIRTUAL_NODE
 from stackconfig.models import AddonSettings
 from stackconfig.prerequisites import CSI_PLUGIN, CSI_PROVISIONER, KUBERNETES, SCHEDULER, Need, at_least
 from tools.preflight.client import ReadOnlyApi, Reply
@@ -168,6 +168,11 @@ ADDON_PROBES: dict[str, Probe] = {
     ELASTIC_WORKLOAD: Probe(images=("elastic-workload",), crd="elasticworkloads.autoscaling.alibabacloud.com"),
     METRICS_ADAPTER: Probe(images=("alibaba-cloud-metrics-adapter",)),
     CRONHPA: Probe(images=("kubernetes-cronhpa-controller",), crd="cronhorizontalpodautoscalers.autoscaling.alibabacloud.com"),
+    # Both KServe charts are installed at one version; the CRDs carry none, so both rows read the controller's tag.
+    KSERVE_CRD: Probe(
+        deployments=("kserve-controller-manager",), images=("kserve-controller",), crd="inferenceservices.serving.kserve.io"
+    ),
+    KSERVE: Probe(deployments=("kserve-controller-manager",), images=("kserve-controller",)),
 }
 """``ack-virtual-node-controller``: ACK, "Use ECI in ACK" (the Deployment an ACK dedicated cluster gets);
 ``seldon-controller-manager``: the Deployment seldon-core's operator kustomize config names (read at an unidentified

@@ -14,7 +14,7 @@ from typing import Any
 from components.ingress_logs import LOG_CONFIG_API_VERSION, LOG_CONFIG_KIND
 from components.qps_autoscaler import QPS_METRIC
 from stackconfig import ConfigError, StackConfig, load
-from stackconfig.addons import CRONHPA, ELASTIC_WORKLOAD, SELDON, VIRTUAL_NODE
+from stackconfig.addons import CRONHPA, ELASTIC_WORKLOAD, KSERVE_CRD, SELDON, VIRTUAL_NODE
 from stackconfig.prerequisites import Prerequisites, stack_needs
 from tools.preflight.client import PreflightError
 from tools.render import RenderError, StackConfigInvalid, render_config, render_stack
@@ -33,6 +33,7 @@ class CustomKind:
 
 CUSTOM_KINDS: dict[tuple[str, str], CustomKind] = {
     ("machinelearning.seldon.io", "SeldonDeployment"): CustomKind("seldondeployments", SELDON),
+    ("serving.kserve.io", "InferenceService"): CustomKind("inferenceservices", KSERVE_CRD),
     ("autoscaling.alibabacloud.com", "ElasticWorkload"): CustomKind("elasticworkloads", ELASTIC_WORKLOAD),
     ("scheduling.alibabacloud.com", "ResourcePolicy"): CustomKind(
         "resourcepolicies",
