@@ -169,6 +169,11 @@ def _whole(info: Any) -> str:
     return text
 
 
+def _number(info: Any) -> str:
+    lo, hi = _bounds(info)
+    return f"must be a number >= {lo:g} and <= {hi:g}"
+
+
 def _show(value: Any, secret: bool) -> str:
     if secret or isinstance(value, SecretStr):
         return SECRET_SHOWN
@@ -186,6 +191,8 @@ def _message(error: Mapping[str, Any], info: Any, holder: type[BaseModel] | None
     annotation = str(getattr(info, "annotation", ""))
     if kind in _INT_ERRORS and "int" in annotation:
         return _whole(info)
+    if kind in ("greater_than_equal", "less_than_equal") and "float" in annotation:
+        return _number(info)
     if kind in _FLOAT_ERRORS:
         return f"must be a number > {ctx.get('gt', 0):g}" if "gt" in ctx or kind != "greater_than" else error["msg"]
     if kind in ("bool_type", "bool_parsing"):
