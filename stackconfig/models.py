@@ -10,7 +10,6 @@ validation context (:class:`Context`).
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
