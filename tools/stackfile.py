@@ -69,7 +69,7 @@ class _Resolver(BaseResolver):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode and implicit[0]:
             return _PLAIN
-        return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 class _Composer(Reader, Scanner, Parser, Composer, _Resolver):
@@ -134,7 +134,7 @@ def resolve(text: str) -> Any:
     hint = text[:1]
     if hint == ".":
         return float(text) if _DOT_FLOAT.fullmatch(text) else text
-    if hint.isdigit() and hint.isascii() or hint in ("+", "-"):
+    if (hint.isdigit() and hint.isascii()) or hint in ("+", "-"):
         if _TIMESTAMP.fullmatch(text):
             return Timestamp(text)
         plain = text.replace("_", "")
