@@ -180,7 +180,15 @@ def _show(value: Any, secret: bool) -> str:
     return repr(value)
 
 
-_INT_ERRORS = {"int_type", "int_parsing", "int_parsing_size", "int_from_float", "greater_than_equal", "less_than_equal", "finite_number"}
+_INT_ERRORS = {
+    "int_type",
+    "int_parsing",
+    "int_parsing_size",
+    "int_from_float",
+    "greater_than_equal",
+    "less_than_equal",
+    "finite_number",
+}
 _FLOAT_ERRORS = {"float_type", "float_parsing", "greater_than", "finite_number"}
 
 

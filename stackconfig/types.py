@@ -54,8 +54,11 @@ INT64_MAX = 2**63 - 1
 #   separator := /[_.]|__|[-]*/;  tag := /[\w][\w.-]{0,127}/
 #   digest := algorithm ":" hex; for sha256 (the only algorithm registries use) exactly 64 lowercase hex digits
 # and NameTotalLengthMax = 255 for the name.
-_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-*)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
+"""The grammar's ``separator`` is ``[-]*``; zero dashes between two alpha-numeric runs is one longer run, so ``-+``
+matches the same names without the nested repetition that makes a backtracking regex engine (Python's ``re``, unlike
+Go's RE2) take exponential time on a near miss."""
 _DOMAIN = rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?"
 _IMAGE = re.compile(
     rf"(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"

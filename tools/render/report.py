@@ -50,7 +50,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         flat: dict[str, Any] = {}
         for k, v in value.items():
             key = str(k)
-            path = (f"{prefix}.{key}" if prefix else key) if PLAIN_KEY.match(key) else f"{prefix}[{json.dumps(key)}]"
+            path = (f"{prefix}.{key}" if prefix else key) if PLAIN_KEY.fullmatch(key) else f"{prefix}[{json.dumps(key)}]"
             flat.update(_flatten(v, path))
         return flat
     if isinstance(value, list) and value:
