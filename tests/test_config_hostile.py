@@ -313,5 +313,5 @@ def test_names_at_their_longest_render_and_pass_check(schemas_dir: Path) -> None
     models[0]["units"][0]["name"] = "u" * 63
     rendered = render.render_stack("prod", {"models": models, "namespace": namespace})
     assert render.check(rendered, schemas_dir) == []
-    with pytest.raises(render.StackConfigInvalid, match="sls.ingress.route"):
+    with pytest.raises(render.StackConfigInvalid, match=r"sls\.ingress\.route"):
         render.render_stack("prod", {"models": models, "namespace": namespace + "n"})
