@@ -307,15 +307,16 @@ def _where(error: yaml.YAMLError, path: Path) -> str:
 
 
 def _compose(text: str, path: Path) -> yaml.Node | None:
-    loader = _Composer(text)
     try:
-        return loader.get_single_node()
+        loader = _Composer(text)  # the reader checks the characters already here
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         raise StackFileError(_where(error, path)) from None
     except RecursionError:
         raise StackFileError(f"{path}: nested too deeply to read") from None
-    finally:
-        loader.dispose()
 
 
 def _project_name(path: Path) -> str | None:
