@@ -55,7 +55,7 @@ def stacks(draw: st.DrawFn) -> dict[str, Any]:
         unit["max"] = draw(st.integers(max(1, unit["min"]), 4))
     spot: list[dict[str, Any]] = []
     for i in range(draw(st.integers(0, 2))):
-        unit: dict[str, Any] = {"name": f"spot-{i}", "specs": ["ecs.gn6i-c8g1.2xlarge"], "min": 0, "max": draw(st.integers(1, 5))}
+        unit = {"name": f"spot-{i}", "specs": ["ecs.gn6i-c8g1.2xlarge"], "min": 0, "max": draw(st.integers(1, 5))}
         if draw(st.booleans()):
             unit |= {"spotStrategy": "SpotWithPriceLimit", "priceLimit": draw(st.integers(1, 999_999)) / 1000}
         else:
