@@ -315,3 +315,12 @@ def test_names_at_their_longest_render_and_pass_check(schemas_dir: Path) -> None
     assert render.check(rendered, schemas_dir) == []
     with pytest.raises(render.StackConfigInvalid, match=r"sls\.ingress\.route"):
         render.render_stack("prod", {"models": models, "namespace": namespace + "n"})
+
+
+@pytest.mark.parametrize(("limit", "annotation"), [(0.001, "0.001"), (2.125, "2.125"), (999.999, "999.999"), (1000.0, "1000")])
+def test_every_accepted_price_limit_reaches_the_annotation_exactly(limit: float, annotation: str) -> None:
+    config, _ = render.render_config("prod")
+    models = copy.deepcopy(config[f"{P}:models"])
+    models[0]["units"][1]["priceLimit"] = limit
+    rendered = render.render_stack("prod", {"models": models})
+    assert f"k8s.aliyun.com/eci-spot-price-limit: '{annotation}'" in "".join(rendered.files.values())
