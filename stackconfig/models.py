@@ -272,7 +272,7 @@ def _saved_model_problem(where: Path) -> str | None:
     """Why ``where`` is not a local SavedModel directory TF Serving can load, or None (no absolute path is shown)."""
     try:
         if not where.is_dir():
-            return "it is not a directory"
+            return "it is not a directory of the project"
     except OSError as error:
         return f"it cannot be read ({error.strerror})"
     return savedmodel.problem(where)
@@ -395,8 +395,10 @@ class ModelConfig(_Model):
             raise allowed("must be a local directory or an oss:// URI")
         _local_path(value)
         problem = _saved_model_problem(_context(info).project_dir.resolve() / value.removesuffix("/"))
+        if problem is not None and problem.startswith("it "):
+            raise allowed(f"must be a local directory or an oss:// URI; {value}: {problem.removeprefix('it ')}")
         if problem is not None:
-            raise allowed(f"must be a local directory of the project holding a SavedModel TF Serving can load: {problem}")
+            raise allowed(f"must hold a TensorFlow SavedModel that TF Serving can load: {problem}")
         return value
 
     def local_dir(self, project_dir: Path) -> Path | None:

@@ -92,7 +92,7 @@ def _schedule(c: dict[str, Any]) -> None:
 
 
 def _cache(c: dict[str, Any]) -> None:
-    _model(c)["imageCache"] = {"images": [_model(c)["servingImage"]]}
+    _model(c)["imageCache"] = {}
 
 
 def _rrsa(c: dict[str, Any]) -> None:

@@ -165,7 +165,7 @@ BAD_IMAGES = [
 @pytest.mark.parametrize("image", GOOD_IMAGES)
 def test_image_references_by_tag_or_digest_are_accepted_everywhere(image: str) -> None:
     def cached(c: dict[str, Any]) -> None:
-        c[f"{P}:models"][0]["imageCache"] = {"images": [image]}
+        c[f"{P}:models"][0]["imageCache"] = {"extraImages": [image]}
 
     assert on_key("models[0].servingImage", image, setup=cached) == []
     assert on_key("models[0].proxyImage", image) == []
@@ -173,9 +173,9 @@ def test_image_references_by_tag_or_digest_are_accepted_everywhere(image: str) -
 
 @pytest.mark.parametrize(("image", "why"), BAD_IMAGES, ids=[b[0] for b in BAD_IMAGES])
 def test_unpinned_or_malformed_images_are_refused_everywhere(image: str, why: str) -> None:
-    for key in ("models[0].servingImage", "models[0].proxyImage", "models[0].imageCache.images[0]"):
+    for key in ("models[0].servingImage", "models[0].proxyImage", "models[0].imageCache.extraImages[0]"):
         config, secret_keys = stack_config("dev")
-        config[f"{P}:models"][0]["imageCache"] = {"images": ["tensorflow/serving:2.3.0-gpu"]}
+        config[f"{P}:models"][0]["imageCache"] = {"extraImages": ["tensorflow/serving:2.3.0-gpu"]}
         _set(config, key, image)
         found = [p for p in problems(config, secret_keys) if p.startswith(f"{P}:{key} = ")]
         assert len(found) == 1 and why in found[0], (key, found)
@@ -305,16 +305,16 @@ def test_names_at_their_longest_render_and_pass_check(schemas_dir: Path) -> None
     """What the config layer accepts at its limits is what Kubernetes accepts: ``--check`` finds nothing."""
     from tests.test_config_bounds import _host, _subdomain
 
-    config, _ = render.render_config("prod")
+    config, _ = render.render_config("dev")
     models = copy.deepcopy(config[f"{P}:models"])
-    # sls.ingress.route = <namespace>-fashion-mnist-predictor-8000 at exactly 63 characters
-    namespace = "n" * (63 - len("-fashion-mnist-predictor-8000"))
-    models[0].update(host=_host(253), tlsSecret=_subdomain(253), predictorName="predictor")
+    # sls.ingress.route = <namespace>-fashion-mnist-eci-predictor-8000 at exactly 63 characters
+    namespace = "n" * (63 - len("-fashion-mnist-eci-predictor-8000"))
+    models[0].update(host=_host(253), tlsSecret=_subdomain(253))
     models[0]["units"][0]["name"] = "u" * 63
-    rendered = render.render_stack("prod", {"models": models, "namespace": namespace})
+    rendered = render.render_stack("dev", {"models": models, "namespace": namespace})
     assert render.check(rendered, schemas_dir) == []
     with pytest.raises(render.StackConfigInvalid, match=r"sls\.ingress\.route"):
-        render.render_stack("prod", {"models": models, "namespace": namespace + "n"})
+        render.render_stack("dev", {"models": models, "namespace": namespace + "n"})
 
 
 @pytest.mark.parametrize(("limit", "annotation"), [(0.001, "0.001"), (2.125, "2.125"), (999.999, "999.999"), (1000.0, "1000")])
@@ -324,3 +324,11 @@ def test_every_accepted_price_limit_reaches_the_annotation_exactly(limit: float,
     models[0]["units"][1]["priceLimit"] = limit
     rendered = render.render_stack("prod", {"models": models})
     assert f"k8s.aliyun.com/eci-spot-price-limit: '{annotation}'" in "".join(rendered.files.values())
+
+
+@pytest.mark.parametrize("source", ["../models/fashion-mnist/1", "/etc", "models/../x", "models\\fashion-mnist\\2"])
+def test_a_canary_source_that_leaves_the_project_is_refused(source: str) -> None:
+    config, secret_keys = stack_config("dev")
+    config[f"{P}:models"][0]["canary"] = {"version": 2, "weight": 10, "source": source}
+    found = [p for p in problems(config, secret_keys) if p.startswith(f"{P}:models[0].canary.source = {source!r}: must be")]
+    assert len(found) == 1, problems(config, secret_keys)

@@ -46,7 +46,7 @@ SEGMENT = st.from_regex(r"[a-z0-9_-]{1,8}", fullmatch=True)
 
 @st.composite
 def stacks(draw: st.DrawFn) -> dict[str, Any]:
-    """A valid stack's ``config:`` (rrsa, so that it needs no secrets)."""
+    """A valid stack's ``config:`` (a RAM role for the volume, so that it needs no secrets)."""
     on_demand: list[dict[str, Any]] = [
         {"name": f"od-{i}", "specs": ["ecs.gn6i-c4g1.xlarge"], "min": draw(st.integers(0, 2)), "max": 0}
         for i in range(draw(st.integers(1, 2)))
@@ -62,7 +62,7 @@ def stacks(draw: st.DrawFn) -> dict[str, Any]:
             unit["spotStrategy"] = "SpotAsPriceGo"
         spot.append(unit)
     units = on_demand + spot
-    source_max = draw(st.integers(0, 1))
+    source_max = 0  # the source Deployment runs on ECS nodes, where the RAM role is not documented for the mount
     floor = sum(u["min"] for u in units)
     capacity = sum(u["max"] for u in units) + source_max
     max_replicas = draw(st.integers(max(floor, 1), capacity))
@@ -91,8 +91,8 @@ def stacks(draw: st.DrawFn) -> dict[str, Any]:
         f"{P}:namespace": draw(LABEL),
         f"{P}:bucket": draw(st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}[a-z0-9]", fullmatch=True)),
         f"{P}:modelPrefix": "/".join(draw(st.lists(SEGMENT, min_size=1, max_size=3))),
-        f"{P}:volumeAuth": "rrsa",
-        f"{P}:rrsaRoleName": draw(LABEL),
+        f"{P}:volumeAuth": "ramRole",
+        f"{P}:ramRoleName": draw(LABEL),
         f"{P}:models": [model],
     }
 
