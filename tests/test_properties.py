@@ -29,7 +29,9 @@ from tools.traces import Trace, TraceError, pattern, read_trace
 P = PROJECT
 UP = ".."
 """A parent segment, spelled so that no literal path in this file points beside the repository."""
-FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+RENDERS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+"""A render and its check take about half a second: ten generated stacks keep this file within a few seconds."""
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ def run_render(project: Path, *extra: str) -> tuple[int, str]:
     return status, err.getvalue()
 
 
-@FEW
+@RENDERS
 @given(config=stacks())
 def test_a_generated_valid_stack_renders_and_passes_check(project: Path, schemas_dir: Path, config: dict[str, Any]) -> None:
     write_stack(project, config)
@@ -183,7 +185,7 @@ TOKENS = st.sampled_from(
 STACK_TEXT = st.one_of(st.lists(TOKENS, max_size=30).map("".join), st.text(max_size=300))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.one_of(STACK_TEXT, st.binary(max_size=300)))
 def test_any_stack_file_is_read_or_refused_cleanly(data: str | bytes) -> None:
     with tempfile.TemporaryDirectory() as directory:
@@ -209,7 +211,7 @@ CSV_TOKENS = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.one_of(st.lists(CSV_TOKENS, max_size=20).map("".join), st.text(max_size=200), st.binary(max_size=200)))
 def test_any_trace_file_is_read_or_refused_cleanly(data: str | bytes) -> None:
     with tempfile.TemporaryDirectory() as directory:
@@ -231,7 +233,7 @@ def valid_trace(trace: Trace) -> None:
 NUMBER = st.sampled_from(["0", "1", "60", "1e308", "1e-300", "-1", "nan", "inf", "x", "", "86400", "0.5"])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(name=st.sampled_from(["step", "ramp", "spike", "diurnal", "wave"]), numbers=st.lists(NUMBER, max_size=6))
 def test_any_pattern_is_built_or_refused_cleanly(name: str, numbers: list[str]) -> None:
     try:

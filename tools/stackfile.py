@@ -79,6 +79,22 @@ class _Composer(Reader, Scanner, Parser, Composer, _Resolver):
         Parser.__init__(self)
         Composer.__init__(self)
         _Resolver.__init__(self)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """PyYAML's composer, refusing nesting deeper than :data:`MAX_DEPTH` before Python's recursion limit does."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 2:  # the document and the config mapping hold the values
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested deeper than {MAX_DEPTH} objects and lists",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 # ----------------------------------------------------------------------------------- yaml.v3 scalar resolution
