@@ -288,7 +288,7 @@ def _local_path(value: str) -> str:
 class CanaryConfig(_Model):
     """A second server for another version of the model, taking ``weight`` % of the model host's requests."""
 
-    version: Whole = Field(ge=1, description="the version the canary serves")
+    version: Whole = Field(ge=1, le=INT64_MAX, description="the version the canary serves")
     weight: Whole = Field(ge=0, le=100, description="percentage of the host's requests sent to the canary")
     source: str | None = Field(
         None,

@@ -95,6 +95,21 @@ def _cache(c: dict[str, Any]) -> None:
     _model(c)["imageCache"] = {}
 
 
+def _canary(c: dict[str, Any]) -> None:
+    _model(c)["canary"] = {"version": 2, "weight": 10}
+
+
+def _canary_min_one(c: dict[str, Any]) -> None:
+    _model(c)["canary"] = {"version": 2, "weight": 10, "minReplicas": 1}
+
+
+def _kserve(c: dict[str, Any]) -> None:
+    model = _model(c)
+    for key in ("seldonDeploymentName", "predictorName", "proxyImage", "proxyCpu", "proxyMemory"):
+        model.pop(key, None)
+    model["server"] = "kserve"
+
+
 def _rrsa(c: dict[str, Any]) -> None:
     c[f"{P}:volumeAuth"] = "rrsa"
     c.pop(f"{P}:ossAccessKeyId")
@@ -200,6 +215,22 @@ BOUNDS: list[Bound] = [
     # The HPA's label sls.ingress.route = <namespace>-<sdep>-<predictor>-8000 holds at most 63 characters:
     # 30 + 1 + len("fashion-mnist-eci") + 1 + len("predictor") + 5 = 63.
     Bound("route label <= 63", "namespace", _label(30), _label(31), reported="models[0].seldonDeploymentName"),
+    # CanaryConfig (dev: version 1 served; a canary of version 2)
+    Bound("canary version >= 1", "models[0].canary.version", 1, 0, _canary, only=W),
+    Bound("canary version <= int64", "models[0].canary.version", INT64, INT64 + 1, _canary, only=W),
+    Bound("canary weight >= 0", "models[0].canary.weight", 0, -1, _canary),
+    Bound("canary weight <= 100", "models[0].canary.weight", 100, 101, _canary),
+    Bound("canary minReplicas >= 1", "models[0].canary.minReplicas", 1, 0, _canary),
+    Bound("canary minReplicas <= maxReplicas", "models[0].canary.minReplicas", 2, 3, _canary),
+    Bound("canary maxReplicas >= 1", "models[0].canary.maxReplicas", 1, 0, _canary_min_one),
+    Bound("canary maxReplicas <= what the units hold", "models[0].canary.maxReplicas", 14, 15, _canary),
+    Bound("canary maxReplicas <= int32", "models[0].canary.maxReplicas", INT32, INT32 + 1, _canary, only=W),
+    Bound("canary name <= 63", "models[0].seldonDeploymentName", _label(56), _label(57), _canary, only="canary's name"),
+    # <namespace>-fashion-mnist-eci-canary-predictor-8000: 23 + 40 = 63
+    Bound("canary route label <= 63", "namespace", _label(23), _label(24), _canary, reported="models[0].canary"),
+    # KServe (prod): <namespace>-<inferenceServiceName>-predictor-80; fashion-mnist: 36 + 27 = 63
+    Bound("kserve route label <= 63", "namespace", _label(36), _label(37), _kserve, reported="models[0].inferenceServiceName"),
+    Bound("inferenceServiceName <= 48", "models[0].inferenceServiceName", _label(48), _label(49), _kserve, only="at most 48"),
     # types.py: names, hosts, quantities, images, prefixes
     Bound("namespace <= 63", "namespace", _label(63), _label(64)),
     Bound("unit name <= 63", "models[0].units[0].name", _label(63), _label(64)),

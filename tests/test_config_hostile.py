@@ -303,20 +303,23 @@ def test_the_real_model_without_its_variables_is_refused(tmp_path: Path) -> None
     assert _model_problems(tmp_path, source) == []
 
 
-def test_names_at_their_longest_render_and_pass_check(schemas_dir: Path) -> None:
-    """What the config layer accepts at its limits is what Kubernetes accepts: ``--check`` finds nothing."""
+@pytest.mark.parametrize(
+    ("stack", "route_rest"), [("dev", "-fashion-mnist-eci-predictor-8000"), ("prod", "-fashion-mnist-predictor-80")]
+)
+def test_names_at_their_longest_render_and_pass_check(schemas_dir: Path, stack: str, route_rest: str) -> None:
+    """What the config layer accepts at its limits is what Kubernetes accepts: ``--check`` finds nothing. dev is served
+    by Seldon, prod by KServe; each HPA route label (``<namespace><route_rest>``) is exactly 63 characters."""
     from tests.test_config_bounds import _host, _subdomain
 
-    config, _ = render.render_config("dev")
+    config, _ = render.render_config(stack)
     models = copy.deepcopy(config[f"{P}:models"])
-    # sls.ingress.route = <namespace>-fashion-mnist-eci-predictor-8000 at exactly 63 characters
-    namespace = "n" * (63 - len("-fashion-mnist-eci-predictor-8000"))
+    namespace = "n" * (63 - len(route_rest))
     models[0].update(host=_host(253), tlsSecret=_subdomain(253))
     models[0]["units"][0]["name"] = "u" * 63
-    rendered = render.render_stack("dev", {"models": models, "namespace": namespace})
+    rendered = render.render_stack(stack, {"models": models, "namespace": namespace})
     assert render.check(rendered, schemas_dir) == []
     with pytest.raises(render.StackConfigInvalid, match=r"sls\.ingress\.route"):
-        render.render_stack("dev", {"models": models, "namespace": namespace + "n"})
+        render.render_stack(stack, {"models": models, "namespace": namespace + "n"})
 
 
 @pytest.mark.parametrize(("limit", "annotation"), [(0.001, "0.001"), (2.125, "2.125"), (999.999, "999.999"), (1000.0, "1000")])
