@@ -86,6 +86,11 @@ def test_what_pulumi_refuses_or_misreads_is_refused_with_the_line(tmp_path: Path
     assert expected in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_key_given_twice_outside_config_is_refused_too(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError, match=r":3: duplicate key 'config' \(first at line 1\)"):
+        read(tmp_path, "config:\n  eci-inference:region: a\nconfig:\n  eci-inference:region: b\n")
+
+
 def test_a_key_without_a_namespace_gets_the_project_name(tmp_path: Path) -> None:
     assert read(tmp_path, "config:\n  region: cn-beijing\n  aws:region: x\n") == {
         "eci-inference:region": "cn-beijing",

@@ -393,10 +393,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
         (v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "config" and k.tag in (_PLAIN, _STR)),
         None,
     )
-    other = [(k, v) for k, v in root.value if v is not config_node]
-    for key_node, value_node in other:  # the rest is read too, so that its mistakes are the CLI's mistakes
-        reader.value(key_node)
-        reader.value(value_node)
+    reader.mapping(root, top=False)  # the whole file is read, so that its mistakes (a key given twice) are the CLI's
     if config_node is None or (isinstance(config_node, yaml.ScalarNode) and reader.scalar(config_node) is None):
         return {}
     if not isinstance(config_node, yaml.MappingNode):
