@@ -222,6 +222,7 @@ BOUNDS: list[Bound] = [
     Bound("canary weight <= 100", "models[0].canary.weight", 100, 101, _canary),
     Bound("canary minReplicas >= 1", "models[0].canary.minReplicas", 1, 0, _canary),
     Bound("canary minReplicas <= maxReplicas", "models[0].canary.minReplicas", 2, 3, _canary),
+    Bound("canary minReplicas <= int32", "models[0].canary.minReplicas", INT32, INT32 + 1, _canary, only=W),
     Bound("canary maxReplicas >= 1", "models[0].canary.maxReplicas", 1, 0, _canary_min_one),
     Bound("canary maxReplicas <= what the units hold", "models[0].canary.maxReplicas", 14, 15, _canary),
     Bound("canary maxReplicas <= int32", "models[0].canary.maxReplicas", INT32, INT32 + 1, _canary, only=W),
