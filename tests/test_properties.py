@@ -29,9 +29,9 @@ from tools.traces import Trace, TraceError, pattern, read_trace
 P = PROJECT
 UP = ".."
 """A parent segment, spelled so that no literal path in this file points beside the repository."""
-FEW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-RENDERS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-"""A render and its check take about half a second: ten generated stacks keep this file within a few seconds."""
+FEW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+RENDERS = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+"""A render and its check take about half a second: six generated stacks keep this file within a few seconds."""
 
 
 @pytest.fixture(scope="module")
