@@ -76,6 +76,10 @@ SPOT_NOTICE_SECONDS = 180
 elastic container instance'; ACK's Jobs page says about five: the shorter one is the one to plan for)."""
 MAX_STABILIZATION_SECONDS = 3600
 """kubernetes v1.34 ``pkg/apis/autoscaling/validation/validation.go``: ``MaxStabilizationWindowSeconds = 3600``."""
+MAX_SCALE_POLICY_VALUE = 1000
+"""kubernetes v1.34 ``pkg/apis/autoscaling/validation/validation.go`` ``validateScalingPolicy`` only asks a policy's value
+to be above 0 (an int32); a policy that adds more than 1000 pods or percent per 15 s is no limit at all, and
+``maxReplicas`` stops at 1000 too. A scale-down beyond 100 % removes nothing more, so it stops at 100."""
 PROVIDER_NAMESPACES = ("alicloud", "kubernetes", "pulumi")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 """Namespaces every cluster has: the program never creates (or deletes) them."""
@@ -328,6 +332,12 @@ class ModelConfig(_Model):
     target_qps: Whole = Field(10, ge=1, le=INT32_MAX)
     scale_up_stabilization_seconds: Whole = Field(0, ge=0, le=MAX_STABILIZATION_SECONDS)
     scale_down_stabilization_seconds: Whole = Field(300, ge=0, le=MAX_STABILIZATION_SECONDS)
+    scale_up_pods: Whole = Field(4, ge=1, le=MAX_SCALE_POLICY_VALUE)
+    """Pods the HPA may add per 15 s (its scale-up Pods policy; the larger of it and scaleUpPercent applies)."""
+    scale_up_percent: Whole = Field(100, ge=1, le=MAX_SCALE_POLICY_VALUE)
+    """Percent of the current pods the HPA may add per 15 s (its scale-up Percent policy)."""
+    scale_down_percent: Whole = Field(10, ge=1, le=100)
+    """Percent of the current pods the HPA may remove per minute after the scale-down window."""
     host: Host | None = None
     tls_secret: DnsSubdomain | None = None
     volume_size: Quantity = "5Gi"
