@@ -47,6 +47,12 @@ class AutoscalerSettings(TypedDict):
     """Scale-up window."""
     scale_down_stabilization_seconds: int
     """Scale-down window."""
+    scale_up_pods: int
+    """Pods the HPA may add per 15 s."""
+    scale_up_percent: int
+    """Percent of the pods the HPA may add per 15 s."""
+    scale_down_percent: int
+    """Percent of the pods the HPA may remove per minute."""
     sls_project: str
     """Log project with the ingress logs."""
     sls_logstore: str
@@ -469,6 +475,9 @@ class InferenceService(pulumi.ComponentResource):
                 "traffic_share": traffic_share,
                 "scale_up_stabilization_seconds": scaling["scale_up_stabilization_seconds"],
                 "scale_down_stabilization_seconds": scaling["scale_down_stabilization_seconds"],
+                "scale_up_pods": scaling["scale_up_pods"],
+                "scale_up_percent": scaling["scale_up_percent"],
+                "scale_down_percent": scaling["scale_down_percent"],
                 "scheduled": scheduled,
                 "depends_on": depends["autoscaler"],
             },

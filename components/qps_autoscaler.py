@@ -61,27 +61,47 @@ class QpsAutoscalerArgs(TypedDict):
     """Window over which scale-up recommendations are compared."""
     scale_down_stabilization_seconds: int
     """Window over which scale-down recommendations are compared; long enough not to flap."""
+    scale_up_pods: int
+    """Pods the HPA may add per :data:`SCALE_UP_PERIOD_SECONDS` (the larger of this and ``scale_up_percent`` wins)."""
+    scale_up_percent: int
+    """Percent of the current pods the HPA may add per :data:`SCALE_UP_PERIOD_SECONDS`."""
+    scale_down_percent: int
+    """Percent of the current pods the HPA may remove per :data:`SCALE_DOWN_PERIOD_SECONDS`."""
     scheduled: bool
     """A CronHPA moves this HPA's bounds on schedule; Pulumi then leaves minReplicas/maxReplicas to it."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the metrics adapter."""
 
 
-def behavior(up_seconds: int, down_seconds: int) -> k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs:
-    """Fast scale-out (double or +4 pods per 15 s), slow scale-in (10% per minute after the window)."""
+SCALE_UP_PERIOD_SECONDS = 15
+"""The period of both scale-up policies: the HPA's sync period, so each sync may add that much."""
+SCALE_DOWN_PERIOD_SECONDS = 60
+
+
+def behavior(args: QpsAutoscalerArgs) -> k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs:
+    """Scale-out by the larger of ``scale_up_percent`` % and ``scale_up_pods`` pods per 15 s (defaults: double, or +4),
+    scale-in by ``scale_down_percent`` % per minute (default 10 %) after the window."""
     return k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
         scale_up=k8s.autoscaling.v2.HPAScalingRulesArgs(
-            stabilization_window_seconds=up_seconds,
+            stabilization_window_seconds=args["scale_up_stabilization_seconds"],
             select_policy="Max",
             policies=[
-                k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Percent", value=100, period_seconds=15),
-                k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Pods", value=4, period_seconds=15),
+                k8s.autoscaling.v2.HPAScalingPolicyArgs(
+                    type="Percent", value=args["scale_up_percent"], period_seconds=SCALE_UP_PERIOD_SECONDS
+                ),
+                k8s.autoscaling.v2.HPAScalingPolicyArgs(
+                    type="Pods", value=args["scale_up_pods"], period_seconds=SCALE_UP_PERIOD_SECONDS
+                ),
             ],
         ),
         scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
-            stabilization_window_seconds=down_seconds,
+            stabilization_window_seconds=args["scale_down_stabilization_seconds"],
             select_policy="Min",
-            policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Percent", value=10, period_seconds=60)],
+            policies=[
+                k8s.autoscaling.v2.HPAScalingPolicyArgs(
+                    type="Percent", value=args["scale_down_percent"], period_seconds=SCALE_DOWN_PERIOD_SECONDS
+                )
+            ],
         ),
     )
 
@@ -131,7 +151,7 @@ class QpsAutoscaler(pulumi.ComponentResource):
                         ),
                     )
                 ],
-                behavior=behavior(args["scale_up_stabilization_seconds"], args["scale_down_stabilization_seconds"]),
+                behavior=behavior(args),
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -169,13 +169,26 @@ def _whole(info: Any) -> str:
     return text
 
 
+def _number(info: Any) -> str:
+    lo, hi = _bounds(info)
+    return f"must be a number >= {lo:g} and <= {hi:g}"
+
+
 def _show(value: Any, secret: bool) -> str:
     if secret or isinstance(value, SecretStr):
         return SECRET_SHOWN
     return repr(value)
 
 
-_INT_ERRORS = {"int_type", "int_parsing", "int_from_float", "greater_than_equal", "less_than_equal", "finite_number"}
+_INT_ERRORS = {
+    "int_type",
+    "int_parsing",
+    "int_parsing_size",
+    "int_from_float",
+    "greater_than_equal",
+    "less_than_equal",
+    "finite_number",
+}
 _FLOAT_ERRORS = {"float_type", "float_parsing", "greater_than", "finite_number"}
 
 
@@ -186,6 +199,8 @@ def _message(error: Mapping[str, Any], info: Any, holder: type[BaseModel] | None
     annotation = str(getattr(info, "annotation", ""))
     if kind in _INT_ERRORS and "int" in annotation:
         return _whole(info)
+    if kind in ("greater_than_equal", "less_than_equal") and "float" in annotation:
+        return _number(info)
     if kind in _FLOAT_ERRORS:
         return f"must be a number > {ctx.get('gt', 0):g}" if "gt" in ctx or kind != "greater_than" else error["msg"]
     if kind in ("bool_type", "bool_parsing"):

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from stackconfig import eci_specs
+from stackconfig import eci_specs, savedmodel
 from stackconfig.addons import (
     CATALOG,
     SELDON,
@@ -32,11 +32,14 @@ from stackconfig.addons import (
 from stackconfig.errors import NO_VALUE, allowed, nearest, rule_error
 from stackconfig.schedule import ScheduleError, fires, to_controller_zone, zone
 from stackconfig.types import (
+    INT32_MAX,
+    INT64_MAX,
     Bool,
     BucketName,
     ChartRepo,
     ClusterId,
     DnsLabel,
+    DnsSubdomain,
     EciSpec,
     Host,
     Image,
@@ -51,11 +54,20 @@ from stackconfig.types import (
     SlsProject,
     Version,
     Whole,
+    is_bucket_name,
+    path_segments,
     quantity_value,
     version_tuple,
 )
 from stackconfig.volume_auth import VolumeAuth, refusal
 
+MIN_PRICE_LIMIT = 0.001
+MAX_PRICE_LIMIT = 1000.0
+"""ECI takes a spot price limit per hour to three decimal places (ECI API ``CreateContainerGroup``, ``SpotPriceLimit``:
+"accurate to three decimal places"); it documents no upper bound. 1000 per hour is far above the on-demand price of
+every GPU type in ``eci_gpu_specs.yaml`` (ECI never charges a spot instance more than on demand), and keeps every
+accepted limit within six significant digits, which the ``k8s.aliyun.com/eci-spot-price-limit`` annotation text
+(``format(limit, "g")``) writes exactly."""
 MAX_SDEP_NAME = 57
 """Labels carry ``<seldonDeploymentName>-model``, and a label value holds at most 63 characters."""
 MAX_LABEL = 63
@@ -64,10 +76,13 @@ SPOT_NOTICE_SECONDS = 180
 elastic container instance'; ACK's Jobs page says about five: the shorter one is the one to plan for)."""
 MAX_STABILIZATION_SECONDS = 3600
 """kubernetes v1.34 ``pkg/apis/autoscaling/validation/validation.go``: ``MaxStabilizationWindowSeconds = 3600``."""
+MAX_SCALE_POLICY_VALUE = 1000
+"""kubernetes v1.34 ``pkg/apis/autoscaling/validation/validation.go`` ``validateScalingPolicy`` only asks a policy's value
+to be above 0 (an int32); a policy that adds more than 1000 pods or percent per 15 s is no limit at all, and
+``maxReplicas`` stops at 1000 too. A scale-down beyond 100 % removes nothing more, so it stops at 100."""
 PROVIDER_NAMESPACES = ("alicloud", "kubernetes", "pulumi")
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 """Namespaces every cluster has: the program never creates (or deletes) them."""
-_OSS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 SELDON_EXECUTOR_CPU = "0.5"
 SELDON_EXECUTOR_MEMORY = "512Mi"
@@ -85,6 +100,7 @@ SELDON_ONLY = ("seldon_deployment_name", "predictor_name", "proxy_image", "proxy
 KSERVE_ONLY = ("inference_service_name",)
 """Keys that configure KServe's objects."""
 
+OSS_SCHEME = "oss://"
 DEFAULT_PROXY_IMAGE = "registry.cn-beijing.aliyuncs.com/deepai/seldonio-tfserving-proxy_rest:1.3.0"
 DEFAULT_SERVING_IMAGE = "tensorflow/serving:2.3.0-gpu"
 
@@ -140,10 +156,17 @@ class UnitConfig(_Model):
     resource: Literal["eci", "ecs"] = "eci"
     specs: list[EciSpec] | None = Field(None, min_length=1)
     node_pool_id: NodePoolId | None = None
-    min: Whole = Field(0, ge=0)
-    max: Whole = Field(description="the most pods this unit holds", ge=1)
+    min: Whole = Field(0, ge=0, le=INT32_MAX)
+    max: Whole = Field(description="the most pods this unit holds", ge=1, le=INT32_MAX)
     spot_strategy: Literal["SpotAsPriceGo", "SpotWithPriceLimit"] | None = None
-    price_limit: NoBoolFloat | None = Field(None, gt=0)
+    price_limit: NoBoolFloat | None = Field(None, ge=MIN_PRICE_LIMIT, le=MAX_PRICE_LIMIT)
+
+    @field_validator("price_limit")
+    @classmethod
+    def _three_decimals(cls, value: float | None) -> float | None:
+        if value is not None and round(value, 3) != value:
+            raise allowed("must have at most three decimal places (ECI takes the hourly price limit to 0.001)")
+        return value
 
     @field_validator("specs", mode="before")
     @classmethod
@@ -200,7 +223,7 @@ class ScheduleConfig(_Model):
     name: DnsLabel
     cron: str = Field(min_length=1, description="5 fields (minute hour day month weekday) or 6 (seconds first)")
     time_zone: str = "UTC"
-    target_size: Whole = Field(description="the replica count the job asks for (see README, 'Schedules')", ge=1)
+    target_size: Whole = Field(description="the replica count the job asks for (see README, 'Schedules')", ge=1, le=INT32_MAX)
     _controller_cron: str | None = PrivateAttr(None)
 
     @field_validator("time_zone")
@@ -236,8 +259,8 @@ class ImageCacheConfig(_Model):
     operator injects), so a scale-out does not pull them from the registry; ``extraImages`` adds more."""
 
     extra_images: list[Image] = Field([], description="images to cache besides the ones the predictor pod runs")
-    size_gib: Whole = Field(40, ge=20, alias="sizeGiB")
-    retention_days: Whole | None = Field(None, ge=1)
+    size_gib: Whole = Field(40, ge=20, le=INT32_MAX, alias="sizeGiB")
+    retention_days: Whole | None = Field(None, ge=1, le=INT32_MAX)
 
 
 CANARY_INGRESS_CLASSES = ("nginx",)
@@ -250,21 +273,26 @@ CANARY_SUFFIX = "-canary"
 
 
 def _saved_model_problem(where: Path) -> str | None:
-    """Why ``where`` is not a local SavedModel directory, or None."""
+    """Why ``where`` is not a local SavedModel directory TF Serving can load, or None (no absolute path is shown)."""
     try:
         if not where.is_dir():
-            return f"{where} is not a directory"
-        if not ((where / "saved_model.pb").is_file() or (where / "saved_model.pbtxt").is_file()):
-            return f"{where} holds no TensorFlow SavedModel (saved_model.pb and variables/)"
+            return "it is not a directory of the project"
     except OSError as error:
-        return f"{where} cannot be read ({error})"
-    return None
+        return f"it cannot be read ({error.strerror})"
+    return savedmodel.problem(where)
+
+
+def _local_path(value: str) -> str:
+    """A local model directory: a relative path inside the project, segment by segment, so that TF Serving and the
+    upload never leave it and no absolute path of the machine that ran the program reaches a resource or a report."""
+    path_segments(value.removesuffix("/"), "a local directory inside the project (a relative path)")
+    return value
 
 
 class CanaryConfig(_Model):
     """A second server for another version of the model, taking ``weight`` % of the model host's requests."""
 
-    version: Whole = Field(ge=1, description="the version the canary serves")
+    version: Whole = Field(ge=1, le=INT64_MAX, description="the version the canary serves")
     weight: Whole = Field(ge=0, le=100, description="percentage of the host's requests sent to the canary")
     source: str | None = Field(
         None,
@@ -272,8 +300,13 @@ class CanaryConfig(_Model):
         description="local SavedModel directory of that version (default: the directory named <version> beside the "
         "model's source); not allowed for an oss:// model, whose versions are read from <path>/<version>/",
     )
-    min_replicas: Whole = Field(1, ge=1)
-    max_replicas: Whole = Field(2, ge=1)
+    min_replicas: Whole = Field(1, ge=1, le=INT32_MAX)
+    max_replicas: Whole = Field(2, ge=1, le=INT32_MAX)
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str | None) -> str | None:
+        return None if value is None else _local_path(value)
 
 
 class ModelConfig(_Model):
@@ -281,7 +314,7 @@ class ModelConfig(_Model):
 
     name: DnsLabel = Field(description="model name (TF Serving --model_name, stack output name)")
     seldon_deployment_name: DnsLabel | None = Field(None, max_length=MAX_SDEP_NAME)
-    version: Whole = Field(1, ge=1)
+    version: Whole = Field(1, ge=1, le=INT64_MAX)
     source: str = Field(min_length=1, description="a local SavedModel directory or oss://<bucket>/<path> holding one")
     predictor_name: DnsLabel = "predictor"
     proxy_image: Image = DEFAULT_PROXY_IMAGE
@@ -291,23 +324,29 @@ class ModelConfig(_Model):
     memory: Quantity = "12Gi"
     proxy_cpu: Quantity = "0.5"
     proxy_memory: Quantity = "512Mi"
-    source_min: Whole = Field(0, ge=0)
-    source_max: Whole = Field(1, ge=0)
+    source_min: Whole = Field(0, ge=0, le=INT32_MAX)
+    source_max: Whole = Field(1, ge=0, le=INT32_MAX)
     units: list[UnitConfig] = Field(min_length=1, description="the ordered elastic units")
     min_replicas: Whole = Field(1, ge=1)
     max_replicas: Whole = Field(10, ge=1, le=1000)
-    target_qps: Whole = Field(10, ge=1)
+    target_qps: Whole = Field(10, ge=1, le=INT32_MAX)
     scale_up_stabilization_seconds: Whole = Field(0, ge=0, le=MAX_STABILIZATION_SECONDS)
     scale_down_stabilization_seconds: Whole = Field(300, ge=0, le=MAX_STABILIZATION_SECONDS)
+    scale_up_pods: Whole = Field(4, ge=1, le=MAX_SCALE_POLICY_VALUE)
+    """Pods the HPA may add per 15 s (its scale-up Pods policy; the larger of it and scaleUpPercent applies)."""
+    scale_up_percent: Whole = Field(100, ge=1, le=MAX_SCALE_POLICY_VALUE)
+    """Percent of the current pods the HPA may add per 15 s (its scale-up Percent policy)."""
+    scale_down_percent: Whole = Field(10, ge=1, le=100)
+    """Percent of the current pods the HPA may remove per minute after the scale-down window."""
     host: Host | None = None
-    tls_secret: DnsLabel | None = None
+    tls_secret: DnsSubdomain | None = None
     volume_size: Quantity = "5Gi"
     former_names: list[DnsLabel] = []
     schedules: list[ScheduleConfig] = []
-    termination_grace_period_seconds: Whole = Field(30, ge=1)
+    termination_grace_period_seconds: Whole = Field(30, ge=1, le=INT64_MAX)
     pre_stop_seconds: Whole = Field(10, ge=0)
-    pdb_max_unavailable: Whole | None = Field(None, ge=1)
-    pdb_min_available: Whole | None = Field(None, ge=0)
+    pdb_max_unavailable: Whole | None = Field(None, ge=1, le=INT32_MAX)
+    pdb_min_available: Whole | None = Field(None, ge=0, le=INT32_MAX)
     spot_protection_hours: Whole = Field(1, ge=0, le=1)
     spot_graceful_eviction: Bool = True
     image_cache: ImageCacheConfig | None = None
@@ -348,41 +387,40 @@ class ModelConfig(_Model):
     @property
     def oss_source(self) -> tuple[str, str] | None:
         """``(bucket, path)`` of an ``oss://`` source; ``None`` for a local directory."""
-        if not self.source.startswith("oss://"):
+        if not self.source.startswith(OSS_SCHEME):
             return None
-        bucket, _, path = self.source.removeprefix("oss://").partition("/")
+        bucket, _, path = self.source.removeprefix(OSS_SCHEME).partition("/")
         return bucket, path.strip("/")
 
     @field_validator("source")
     @classmethod
     def _source(cls, value: str, info: ValidationInfo) -> str:
-        if value.startswith("oss://"):
-            bucket, _, path = value.removeprefix("oss://").partition("/")
-            if not _OSS_BUCKET.match(bucket) or not path.strip("/"):
+        if value.startswith(OSS_SCHEME):
+            bucket, _, path = value.removeprefix(OSS_SCHEME).partition("/")
+            if not is_bucket_name(bucket) or not path.strip("/"):
                 raise allowed("must be oss://<bucket>/<path> with a valid bucket name")
+            path_segments(path.removesuffix("/"), "oss://<bucket>/<path> with a path")
             return value
-        try:
-            where = (_context(info).project_dir / value).resolve()
-            is_dir = where.is_dir()
-            has_model = is_dir and ((where / "saved_model.pb").is_file() or (where / "saved_model.pbtxt").is_file())
-        except (OSError, ValueError) as error:
-            raise allowed(f"must be a local directory or an oss:// URI; it cannot be read as a path ({error})") from None
-        if not is_dir:
-            raise allowed(f"must be a local directory or an oss:// URI; {where} is not a directory")
-        if not has_model:
-            raise allowed("must hold a TensorFlow SavedModel (saved_model.pb and variables/); none found there")
+        if "://" in value:
+            raise allowed("must be a local directory or an oss:// URI")
+        _local_path(value)
+        problem = _saved_model_problem(_context(info).project_dir.resolve() / value.removesuffix("/"))
+        if problem is not None and problem.startswith("it "):
+            raise allowed(f"must be a local directory or an oss:// URI; {value}: {problem.removeprefix('it ')}")
+        if problem is not None:
+            raise allowed(f"must hold a TensorFlow SavedModel that TF Serving can load: {problem}")
         return value
 
     def local_dir(self, project_dir: Path) -> Path | None:
-        """The SavedModel directory to upload, or ``None`` for an ``oss://`` source."""
-        return None if self.oss_source else (project_dir / self.source).resolve()
+        """The SavedModel directory to upload (inside the project), or ``None`` for an ``oss://`` source."""
+        return None if self.oss_source else project_dir.resolve() / self.source.removesuffix("/")
 
     def canary_local_dir(self, project_dir: Path) -> Path | None:
         """The canary version's SavedModel directory to upload, or ``None`` (no canary, or an ``oss://`` source)."""
         if self.canary is None or self.oss_source:
             return None
-        given = self.canary.source or str(Path(self.source).parent / str(self.canary.version))
-        return (project_dir / given).resolve()
+        given = self.canary.source or "/".join([*self.source.removesuffix("/").split("/")[:-1], str(self.canary.version)])
+        return project_dir.resolve() / given.removesuffix("/")
 
     def _canary_rules(self, context: Context, add: Any) -> None:
         canary = self.canary
@@ -466,6 +504,17 @@ class ModelConfig(_Model):
         for i, name in enumerate(names):
             if name in names[:i]:
                 add((f"units[{i}].name", name, "unit names must be unique within a model"))
+        spot = next((i for i, u in enumerate(self.units) if u.is_spot), None)
+        for i, unit in enumerate(self.units):
+            if spot is not None and i > spot and not unit.is_spot:
+                add(
+                    (
+                        f"units[{i}]",
+                        unit.name,
+                        f"is on-demand but comes after spot units[{spot}] ({self.units[spot].name}); pods fill units in "
+                        "order, so list every on-demand unit before the spot ones",
+                    )
+                )
         self._server_rules(add)
         self._capacity_rules(context, add)
         self._schedule_rules(add)

@@ -20,7 +20,7 @@ _NAMES = {
     4: {m: i + 1 for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])},
     5: {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])},
 }
-_ITEM = re.compile(r"^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?$")
+_ITEM = re.compile(r"(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?")
 
 
 class ScheduleError(ValueError):
@@ -44,7 +44,7 @@ def _check_field(text: str, index: int) -> None:
     if text == "?" and index in (3, 5):
         return
     for item in text.split(","):
-        if not _ITEM.match(item):
+        if not _ITEM.fullmatch(item):
             raise ScheduleError(f"{FIELDS[index]} field: {item!r} is not a value, range, list or step")
         base = item.split("/")[0]
         if base != "*":

@@ -294,7 +294,8 @@ def test_qps_autoscaler_metric_and_behavior() -> None:
         a = QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
                                 "sls_project": "proj", "sls_logstore": "store", "route": "ns-svc-8000", "min_replicas": 2,
                                 "max_replicas": 9, "target_qps": 7, "traffic_share": 100, "scale_up_stabilization_seconds": 0,
-                                "scale_down_stabilization_seconds": 120, "scheduled": False, "depends_on": []})  # fmt: skip
+                                "scale_down_stabilization_seconds": 120, "scale_up_pods": 6, "scale_up_percent": 50,
+                                "scale_down_percent": 20, "scheduled": False, "depends_on": []})  # fmt: skip
         return {"hpa": a.hpa_name}
 
     result = run(build)
@@ -306,7 +307,21 @@ def test_qps_autoscaler_metric_and_behavior() -> None:
         "selector": {"matchLabels": {"sls.project": "proj", "sls.logstore": "store", "sls.ingress.route": "ns-svc-8000"}},
     }
     assert external["target"] == {"type": "AverageValue", "averageValue": "7"}
-    assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 120
+    assert spec["behavior"] == {
+        "scaleUp": {
+            "stabilizationWindowSeconds": 0,
+            "selectPolicy": "Max",
+            "policies": [
+                {"type": "Percent", "value": 50, "periodSeconds": 15},
+                {"type": "Pods", "value": 6, "periodSeconds": 15},
+            ],
+        },
+        "scaleDown": {
+            "stabilizationWindowSeconds": 120,
+            "selectPolicy": "Min",
+            "policies": [{"type": "Percent", "value": 20, "periodSeconds": 60}],
+        },
+    }
     assert result.outputs == {"hpa": "h"}
 
 

@@ -217,7 +217,7 @@ MORE_CASES: list[tuple[str, Change, str]] = [
     ("infinite gpu", lambda c: models_of(c)[0].update({"gpu": float("inf")}), "models[0].gpu = inf: must be a whole number >= 1"),
     ("huge max replicas", lambda c: models_of(c)[0].update({"maxReplicas": "1e400"}), "models[0].maxReplicas = '1e400': must be a whole number >= 1"),
     ("infinite price limit", lambda c: unit(c, 1).update({"spotStrategy": "SpotWithPriceLimit", "priceLimit": float("inf")}), "units[1].priceLimit = inf: must be a number > 0"),
-    ("NUL in the model path", lambda c: models_of(c)[0].update({"source": "models/\x00x"}), "it cannot be read as a path"),
+    ("NUL in the model path", lambda c: models_of(c)[0].update({"source": "models/\x00x"}), "whose segments hold only letters, digits"),
     ("seldonDeploymentName too long", lambda c: models_of(c)[0].update({"seldonDeploymentName": "d" * 58}), "seldonDeploymentName = '" + "d" * 58 + "': must be at most 57 characters"),
     ("route label too long", lambda c: c.update({f"{P}:namespace": "n" * 40}), "sls.ingress.route label"),
     ("add-on override not an object", lambda c: c.update({f"{P}:addons": {"seldon-core": False}}), "addons.seldon-core = False: must be an object"),
@@ -255,10 +255,10 @@ def test_indices_and_keys_in_messages_point_at_the_config_entry(dev_config: Conf
     def duplicate_unit(c: dict[str, Any]) -> None:
         twin(c)
         units = models_of(c)[1]["units"]
-        units.append(copy.deepcopy(units[0]) | {"min": 0})
+        units.insert(1, copy.deepcopy(units[0]) | {"min": 0})  # on-demand units come before the spot one
 
     found = problems(*edit(dev_config, duplicate_unit))
-    assert found == [f"{P}:models[1].units[2].name = 'virtual-kubelet-1': unit names must be unique within a model"]
+    assert found == [f"{P}:models[1].units[1].name = 'virtual-kubelet-1': unit names must be unique within a model"]
     found = problems(*edit(dev_config, twin))
     assert found == [f"{P}:models[1].seldonDeploymentName = 'fashion-mnist-eci': must be unique across models"]
 
@@ -395,7 +395,7 @@ def test_index_paths_name_the_entry_at_every_depth(dev_config: ConfigFactory) ->
     config, secret_keys = edit(dev_config, change)
     found = problems(config, secret_keys)
     assert sorted(found) == [
-        f"{P}:models[0].schedules[1].targetSize = 0: must be a whole number >= 1",
+        f"{P}:models[0].schedules[1].targetSize = 0: must be a whole number >= 1 and <= 2147483647",
         f"{P}:models[0].units[1].spotStrategy = 'Cheap': must be one of SpotAsPriceGo, SpotWithPriceLimit",
     ]
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stackconfig import PROJECT, ConfigError
+from stackconfig import PROJECT, ConfigError, load
 from tests.conftest import ROOT, run_config, stack_config, validated
 from tools import render
 from tools.mockrun import Registered, Run
@@ -99,9 +99,31 @@ def version_dir(tmp_path: Path, version: int) -> Path:
     return target
 
 
+V2 = "models/fashion-mnist/2"
+"""Version 2's directory inside a test project (a local source must be inside the project it is deployed from)."""
+
+
+def version_project(tmp_path: Path) -> Path:
+    """A project directory holding versions 1 and 2 of the model."""
+    for version in (1, 2):
+        if not (tmp_path / "models" / "fashion-mnist" / str(version)).is_dir():
+            version_dir(tmp_path, version)
+    return tmp_path
+
+
+def project_run(project: Path, config: dict[str, Any], secret_keys: list[str], stack: str) -> Run:
+    """The program run from ``project`` (not cached: the same config means other files in another project)."""
+    from functools import partial
+
+    from program import main
+    from tools.mockrun import run_program
+
+    return run_program(partial(main, project), config, secret_keys, stack=stack)
+
+
 def canary_run(stack: str, tmp_path: Path, weight: int = 20) -> Run:
-    source = version_dir(tmp_path, 2)
-    return run_config(*with_model(stack, canary={"version": 2, "weight": weight, "source": str(source)}), stack)
+    project = version_project(tmp_path)
+    return project_run(project, *with_model(stack, canary={"version": 2, "weight": weight, "source": V2}), stack)
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
@@ -227,8 +249,8 @@ def test_the_wiring_policy_wants_the_canary_hpa_on_the_host_route(tmp_path: Path
 
 
 def test_the_canary_budget_never_blocks_every_eviction(tmp_path: Path) -> None:
-    source = str(version_dir(tmp_path, 2))
-    run = run_config(*with_model("dev", pdbMinAvailable=2, canary={"version": 2, "weight": 5, "source": source}), "dev")
+    project = version_project(tmp_path)
+    run = project_run(project, *with_model("dev", pdbMinAvailable=2, canary={"version": 2, "weight": 5, "source": V2}), "dev")
     budgets = {b.inputs["metadata"]["name"]: b.inputs["spec"] for b in run.of_type("kubernetes:policy/v1:PodDisruptionBudget")}
     assert budgets["fashion-mnist-eci-pdb"]["minAvailable"] == 2
     canary = budgets["fashion-mnist-eci-canary-pdb"]
@@ -236,7 +258,6 @@ def test_the_canary_budget_never_blocks_every_eviction(tmp_path: Path) -> None:
 
 
 def test_promote_and_roll_back(tmp_path: Path) -> None:
-    source = version_dir(tmp_path, 2)
     rolled_back = canary_run("dev", tmp_path / "b", weight=0)
     ingress = next(i for i in rolled_back.of_type(INGRESS) if i.inputs["metadata"]["name"].endswith("-canary"))
     assert ingress.inputs["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"] == "0"
@@ -245,7 +266,7 @@ def test_promote_and_roll_back(tmp_path: Path) -> None:
     assert [t["weight"] for t in rolled_back.outputs["fashion-mnist"]["traffic"]] == [100, 0]
 
     canaried = canary_run("dev", tmp_path / "c", weight=50)
-    promoted = run_config(*with_model("dev", version=2, source=str(source)), "dev")
+    promoted = project_run(version_project(tmp_path / "p"), *with_model("dev", version=2, source=V2), "dev")
     assert promoted.outputs["fashion-mnist"]["traffic"] == [
         {"version": 2, "weight": 100, "seldonDeploymentName": "fashion-mnist-eci"}
     ]
@@ -276,16 +297,18 @@ def test_a_canary_stack_renders_and_passes_check(tmp_path: Path, schemas_dir: Pa
 def canary_problems(tmp_path: Path, canary: dict[str, Any], stack: str = "dev", **top: Any) -> list[str]:
     config, secret_keys = with_model(stack, canary=canary)
     config.update({f"{P}:{k}": v for k, v in top.items()})
+    if not (tmp_path / "models" / "fashion-mnist" / "1").is_dir():
+        version_dir(tmp_path, 1)
     with pytest.raises(ConfigError) as caught:
-        validated(config, secret_keys)
+        load(config, secret_keys, tmp_path)
     return caught.value.problems
 
 
 def test_canary_weight_edges_are_accepted(tmp_path: Path) -> None:
-    source = str(version_dir(tmp_path, 2))
+    project = version_project(tmp_path)
     for weight in (0, 100):
-        config, secret_keys = with_model("dev", canary={"version": 2, "weight": weight, "source": source})
-        assert validated(config, secret_keys).models[0].canary is not None
+        config, secret_keys = with_model("dev", canary={"version": 2, "weight": weight, "source": V2})
+        assert load(config, secret_keys, project).models[0].canary is not None
 
 
 @pytest.mark.parametrize(
@@ -312,7 +335,8 @@ def test_each_bad_canary_gets_its_clear_message(
     tmp_path: Path, label: str, canary: dict[str, Any], top: dict[str, Any], expected: str
 ) -> None:
     if "source" not in canary and label not in ("no model files", "the served version"):
-        canary = {**canary, "source": str(version_dir(tmp_path, canary["version"]))}
+        version_dir(tmp_path, canary["version"])
+        canary = {**canary, "source": f"models/fashion-mnist/{canary['version']}"}
     found = canary_problems(tmp_path, canary, **top)
     assert any(expected in p for p in found), f"{label}: {expected!r} not in {found}"
 

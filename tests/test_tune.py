@@ -82,6 +82,32 @@ def test_capacity_is_a_fact_of_the_world_never_the_candidates_target() -> None:
         assert result.replica_qps == 7.0
 
 
+def test_the_behavior_profiles_cover_both_windows_and_both_policies() -> None:
+    # dev: scale-up window 0, scale-down window 300 (defaults), scaleUpPods 4, scaleDownPercent 10 (defaults).
+    space = default_space(_base("dev"), 10.0)
+    assert space.behaviors == (
+        (0, 300, 4, 10),  # committed
+        (30, 300, 4, 10),  # the other scale-up window
+        (0, 120, 4, 50),  # a quicker scale-in: shorter window, larger percent
+        (30, 120, 4, 50),
+        (0, 300, 8, 10),  # twice the scale-up pods
+    )
+
+
+def test_a_behavior_reaches_the_rendered_hpa_and_the_simulation() -> None:
+    trace = pattern("step:60:10:120")  # a fall from 60 to 10 qps at t = 120
+    ctx = _context("dev", trace, 900, World(replica_qps=10.0))
+    committed = run_one(render_model(ctx, ctx.base.current), ctx, 0)
+    quick = dataclasses.replace(ctx.base.current, down_window=120, down_percent=50)
+    model = render_model(ctx, quick)
+    assert model.hpa.behavior is not None
+    down = model.hpa.behavior.down
+    assert (down.window, [(p.type, p.value, p.period) for p in down.policies]) == (120, [("Percent", 50, 60)])
+    faster = run_one(model, ctx, 0)
+    # 10 % a minute after a 300 s window keeps more pods than 50 % a minute after 120 s: it costs more.
+    assert faster.cost[-1] < committed.cost[-1]
+
+
 def test_a_candidate_the_config_layer_refuses_is_never_simulated() -> None:
     trace = pattern("step:10:60:60")
     ctx = _context("dev", trace, 600, World())

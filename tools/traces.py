@@ -135,7 +135,11 @@ def read_trace(path: Path) -> Trace:
     header: list[str] | None = None
     t_col = q_col = 0
     points: list[tuple[float, float]] = []
-    for number, row in enumerate(csv.reader(lines), start=1):
+    try:
+        rows = list(csv.reader(lines))
+    except csv.Error as err:  # a field over csv's limit (131072 characters): not a trace
+        raise TraceError(f"{path}: not a t,qps CSV file ({err})") from None
+    for number, row in enumerate(rows, start=1):
         where = f"{path}:{number}"
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
@@ -215,9 +219,10 @@ def pattern(spec: str) -> Trace:
             raise TraceError(f"{where}: END = {end:g} must be after START = {start:g}")
         if every <= 0:
             raise TraceError(f"{where}: EVERY must be > 0")
-        count = math.ceil((end - start) / every)
-        if count > MAX_POINTS:
+        steps = (end - start) / every
+        if steps > MAX_POINTS:
             raise TraceError(f"{where}: more than {MAX_POINTS} points; raise EVERY")
+        count = math.ceil(steps)
         points = [(0.0, low)] if start > 0 else []
         for k in range(count):
             t = start + k * every
@@ -234,9 +239,10 @@ def pattern(spec: str) -> Trace:
         every = values[3] if len(values) > 3 else 60.0
         if period <= 0 or every <= 0:
             raise TraceError(f"{where}: PERIOD and EVERY must be > 0")
-        count = math.ceil(period / every)
-        if count > MAX_POINTS:
+        steps = period / every
+        if steps > MAX_POINTS:
             raise TraceError(f"{where}: more than {MAX_POINTS} points; raise EVERY")
+        count = math.ceil(steps)
         points = [(k * every, low + (high - low) * (1 - math.cos(2 * math.pi * k * every / period)) / 2) for k in range(count)]
         points.append((period, low))
     return Trace.of(points, spec.strip())

@@ -82,7 +82,7 @@ def _unlisted_fields(value: Any, schema: Mapping[str, Any], where: str) -> Itera
             yield from _unlisted_fields(item, schema["items"], f"{where}[{i}]")
 
 
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 _LABEL_MAPS = ("labels", "matchLabels", "podLabels")
 
 
@@ -93,7 +93,7 @@ def _bad_label_values(value: Any, where: str) -> Iterator[str]:
             here = f"{where}.{key}" if where else str(key)
             if key in _LABEL_MAPS and isinstance(item, Mapping):
                 for label, text in item.items():
-                    if not isinstance(text, str) or len(text) > 63 or not _LABEL_VALUE.match(text):
+                    if not isinstance(text, str) or len(text) > 63 or not _LABEL_VALUE.fullmatch(text):
                         yield f"{here}.{label}: {text!r} is not a label value (<= 63 of letters, digits, '-', '_', '.')"
             else:
                 yield from _bad_label_values(item, here)

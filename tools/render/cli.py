@@ -33,6 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def out_problem(out: Path, project_dir: Path) -> str | None:
+    """Why ``out`` cannot hold a render (checked before rendering), or ``None``."""
+    try:
+        where = out.resolve()
+        if out.exists() and not out.is_dir():
+            return "it is a file, not a directory; choose a directory"
+    except (OSError, RuntimeError) as error:
+        return f"cannot be used ({error})"
+    if where == Path(where.anchor) or where == project_dir or where in project_dir.parents:
+        return "is the file system root, the project directory or one above it; choose a directory of its own"
+    return None
+
+
 def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -42,6 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     project_dir: Path = args.project_dir.resolve()
     out: Path = args.out if args.out is not None else DEFAULT_OUT / args.stack
+    if not args.missing_secrets:
+        problem = out_problem(out, project_dir)
+        if problem is not None:
+            _err(f"--out {out}: {problem}")
+            return 2
     try:
         if args.missing_secrets:
             for key in missing_secrets(args.stack, project_dir):
@@ -55,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except RenderError as error:
         _err(str(error))
+        return 2
+    except OSError as error:
+        _err(f"--out {out}: cannot write the render there ({error.strerror or error})")
         return 2
     counts = f"{len(rendered.manifests)} Kubernetes objects, {len(rendered.resources)} resources"
     _err(f"rendered stack {args.stack!r}: {counts} -> {out}")

@@ -32,7 +32,7 @@ CI_SECRETS: dict[str, str] = {
 """Secret config keys a stack may need that its stack file does not hold -> the CI secret that provides each."""
 
 
-PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def display_key(key: str) -> str:

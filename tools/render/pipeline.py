@@ -49,7 +49,7 @@ from tools.render.model import (
 from tools.render.report import _resources_markdown, _tree_order
 from tools.stackfile import StackFileError, stack_file_config
 
-_PLACEHOLDER = re.compile(r"^\[secret:[A-Za-z0-9_.-]+\]$")
+_PLACEHOLDER = re.compile(r"\[secret:[A-Za-z0-9_.-]+\]")
 
 KIND_ORDER = (
     "Namespace",
@@ -184,7 +184,7 @@ def _reveal(masked: Any, plain: Any) -> Any:
 
 def _only_placeholders(value: Any) -> Any:
     if isinstance(value, str):
-        return value if _PLACEHOLDER.match(value) else SECRET_MASK
+        return value if _PLACEHOLDER.fullmatch(value) else SECRET_MASK
     if isinstance(value, Mapping):
         return {k: _only_placeholders(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -50,7 +50,7 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         flat: dict[str, Any] = {}
         for k, v in value.items():
             key = str(k)
-            path = (f"{prefix}.{key}" if prefix else key) if PLAIN_KEY.match(key) else f"{prefix}[{json.dumps(key)}]"
+            path = (f"{prefix}.{key}" if prefix else key) if PLAIN_KEY.fullmatch(key) else f"{prefix}[{json.dumps(key)}]"
             flat.update(_flatten(v, path))
         return flat
     if isinstance(value, list) and value:
@@ -165,16 +165,18 @@ def write(rendered: Rendered, out: Path, *, force: bool = False) -> list[str]:
     previous: set[str] = set()
     foreign: list[str] = []
     if out.is_dir():
-        present = _files_under(out)
         marked = _previous_render(out)
+        # Only a previous render is walked; any other directory is judged by its entries (``--out /`` must not walk
+        # the whole file system).
+        present = _files_under(out) if marked is not None else {p.name for p in out.iterdir()}
         previous = (marked or set()) & present
         foreign = sorted(present - previous)
         if foreign and not force:
             shown = ", ".join(foreign[:10]) + (f" and {len(foreign) - 10} more" if len(foreign) > 10 else "")
             what = "files no render wrote" if marked is not None else "files, and no render marker"
             raise OverwriteRefused(
-                f"refusing to render into {out}: it holds {what} ({shown}).\n"
-                "Choose another --out, empty the directory, or pass --force to write anyway (those files are kept)."
+                f"refusing to render into {out}: it holds {what} ({shown}); "
+                "choose another --out, empty the directory, or pass --force to write anyway (those files are kept)."
             )
     for stale in sorted(previous - set(rendered.files)):
         (out / stale).unlink()

@@ -172,6 +172,8 @@ PARETO_COLUMNS = (
     "units",
     "scaleUpStabilizationSeconds",
     "scaleDownStabilizationSeconds",
+    "scaleUpPods",
+    "scaleDownPercent",
     "imageCache",
     "schedules",
 )

@@ -13,8 +13,12 @@ windows, the image cache and the CronHPA schedules. :func:`apply` writes it into
 - units: the committed on-demand maxima, or the lean split (each on-demand unit holds max(1, its min) pods), the last
   spot unit (else the last unit) taking what maxReplicas still needs; unit minima stay as committed;
 - ``minReplicas``: 1 and the committed value;
-- windows: the committed scale-up window and 30 s more (or 0 when it is not 0); the committed scale-down window and
-  120 s (or 600 s when it is 120 s or less);
+- the HPA's behavior, as five profiles of the two windows and the two policies the stack sets (scale-up pods per
+  15 s, scale-down percent per minute): the committed one; the other scale-up window (30 s more, or 0 when it is not
+  0); a quicker scale-in (the other scale-down window, 120 s or else 600 s, with the other scale-down percent, 50 or
+  else 10); both; and twice the scale-up pods. Profiles rather than the product keep the space at five behaviors
+  instead of sixteen; a :class:`Space` may list any behaviors, or windows whose product is taken with the committed
+  policies;
 - the image cache off and on;
 - schedules: the committed ones, none, and a pair per rise of the trace (:func:`rises`): raise the floor to the rise's
   demand ``lead`` seconds before it, lower it back once it has passed.
@@ -83,6 +87,8 @@ class Settings:
     down_window: int
     image_cache: bool
     schedules: tuple[Schedule, ...] | None = None  # None: the committed schedules, as written
+    up_pods: int = 4  # scaleUpPods (the config layer's default)
+    down_percent: int = 10  # scaleDownPercent (the config layer's default)
 
     def row(self, units: Sequence[UnitInfo]) -> dict[str, str]:
         """The settings as CSV cells."""
@@ -93,11 +99,17 @@ class Settings:
             "units": " ".join(f"{u.name}={lo}..{hi}" for u, lo, hi in zip(units, self.unit_min, self.unit_max, strict=True)),
             "scaleUpStabilizationSeconds": str(self.up_window),
             "scaleDownStabilizationSeconds": str(self.down_window),
+            "scaleUpPods": str(self.up_pods),
+            "scaleDownPercent": str(self.down_percent),
             "imageCache": "on" if self.image_cache else "off",
             "schedules": COMMITTED
             if self.schedules is None
             else (" ".join(f"{n}@{c.replace(' ', '_')}->{s}" for n, c, s in self.schedules) or "none"),
         }
+
+
+Behavior = tuple[int, int, int, int]
+"""``(scaleUpStabilizationSeconds, scaleDownStabilizationSeconds, scaleUpPods, scaleDownPercent)``."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +124,17 @@ class Space:
     schedules: tuple[str, ...]  # committed, none, ahead
     splits: tuple[str, ...] = (COMMITTED, "lean")
     max_replicas: tuple[int, ...] = ()
+    behaviors: tuple[Behavior, ...] = ()
+    """``(up window, down window, up pods, down percent)`` profiles; when empty, every pair of ``up_windows`` and
+    ``down_windows`` with the committed policies."""
     notes: list[str] = field(default_factory=list, compare=False)
 
 
 IMAGE_CACHE_GIB = 40
 """``imageCache.sizeGiB`` of a cache the search turns on (the config layer's default)."""
+
+MAX_POLICY_VALUE = 1000
+"""``scaleUpPods`` bound of the config layer (stackconfig/models.py ``MAX_SCALE_POLICY_VALUE``)."""
 
 MAX_REPLICAS_LIMIT = 1000
 """``maxReplicas`` bound of the config layer (stackconfig/models.py ``ModelConfig.max_replicas``)."""
@@ -142,6 +160,8 @@ def base_from_config(stack: str, config: Mapping[str, Any], model_index: int, va
         down_window=int(mc.scale_down_stabilization_seconds),
         image_cache=mc.image_cache is not None,
         schedules=None,
+        up_pods=int(mc.scale_up_pods),
+        down_percent=int(mc.scale_down_percent),
     )
     return Base(
         stack,
@@ -167,11 +187,21 @@ def default_space(base: Base, replica_qps: float) -> Space:
     c = base.current
     up = (c.up_window, c.up_window + 30 if c.up_window == 0 else 0)
     down = (c.down_window, 120 if c.down_window > 120 else 600)
+    percent = 50 if c.down_percent < 50 else 10
+    pods = min(MAX_POLICY_VALUE, 2 * c.up_pods)
+    behaviors = (
+        (c.up_window, c.down_window, c.up_pods, c.down_percent),
+        (up[1], c.down_window, c.up_pods, c.down_percent),
+        (c.up_window, down[1], c.up_pods, percent),
+        (up[1], down[1], c.up_pods, percent),
+        (c.up_window, c.down_window, pods, c.down_percent),
+    )
     return Space(
         target_qps=tuple(sorted(targets, reverse=True)),
         min_replicas=tuple(dict.fromkeys((1, c.min_replicas))),
         up_windows=tuple(dict.fromkeys(up)),
         down_windows=tuple(dict.fromkeys(down)),
+        behaviors=tuple(dict.fromkeys(behaviors)),
         image_cache=(False, True),
         schedules=(COMMITTED, "none", "ahead"),
     )
@@ -270,29 +300,45 @@ def candidates(base: Base, space: Space, trace: Trace, duration: int, world: Wor
                     mins, maxs = units
                     if base.elastic and sum(mins) + base.source_min > max_replicas:
                         continue
-                    for up in space.up_windows:
-                        for down in space.down_windows:
-                            for cache in space.image_cache:
-                                for plan in space.schedules:
-                                    schedules: tuple[Schedule, ...] | None
-                                    if plan == COMMITTED:
-                                        schedules = None
-                                    elif plan == "none":
-                                        schedules = ()
-                                    else:
-                                        schedules = ahead_schedules(
-                                            trace, duration, world, target, min_replicas, max_replicas, replica_qps, cache
-                                        )
-                                    if schedules == () and not base.raw_model.get("schedules"):
-                                        schedules = None  # no schedules is what the stack file already says
-                                    if schedules is None and any(
-                                        _int(s.get("targetSize"), 0) > max_replicas for s in base.raw_model.get("schedules") or []
-                                    ):
-                                        continue
-                                    s = Settings(target, min_replicas, max_replicas, mins, maxs, up, down, cache, schedules)
-                                    if s not in seen:
-                                        seen.add(s)
-                                        out.append(s)
+                    behaviors = space.behaviors or tuple(
+                        (up, down, base.current.up_pods, base.current.down_percent)
+                        for up in space.up_windows
+                        for down in space.down_windows
+                    )
+                    for up, down, up_pods, down_percent in behaviors:
+                        for cache in space.image_cache:
+                            for plan in space.schedules:
+                                schedules: tuple[Schedule, ...] | None
+                                if plan == COMMITTED:
+                                    schedules = None
+                                elif plan == "none":
+                                    schedules = ()
+                                else:
+                                    schedules = ahead_schedules(
+                                        trace, duration, world, target, min_replicas, max_replicas, replica_qps, cache
+                                    )
+                                if schedules == () and not base.raw_model.get("schedules"):
+                                    schedules = None  # no schedules is what the stack file already says
+                                if schedules is None and any(
+                                    _int(s.get("targetSize"), 0) > max_replicas for s in base.raw_model.get("schedules") or []
+                                ):
+                                    continue
+                                s = Settings(
+                                    target,
+                                    min_replicas,
+                                    max_replicas,
+                                    mins,
+                                    maxs,
+                                    up,
+                                    down,
+                                    cache,
+                                    schedules,
+                                    up_pods,
+                                    down_percent,
+                                )
+                                if s not in seen:
+                                    seen.add(s)
+                                    out.append(s)
     return out
 
 
@@ -307,6 +353,8 @@ def apply(base: Base, settings: Settings, controller_tz: str) -> dict[str, Any]:
         ("maxReplicas", settings.max_replicas, c.max_replicas),
         ("scaleUpStabilizationSeconds", settings.up_window, c.up_window),
         ("scaleDownStabilizationSeconds", settings.down_window, c.down_window),
+        ("scaleUpPods", settings.up_pods, c.up_pods),
+        ("scaleDownPercent", settings.down_percent, c.down_percent),
     ):
         if value != committed or key in m:
             m[key] = value
