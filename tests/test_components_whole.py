@@ -249,14 +249,15 @@ def test_the_resource_policy_is_acks_object_whole() -> None:
 def test_the_hpa_is_the_whole_autoscaling_v2_object_and_leaves_scheduled_bounds_alone() -> None:
     """autoscaling/v2 HPA on ACK's External metric ``sls_ingress_qps`` (alibaba-cloud-metrics-adapter: selected by
     ``sls.project``, ``sls.logstore``, ``sls.ingress.route``), AverageValue; the behavior the module documents: scale-up
-    the larger of +100 % and +4 pods per 15 s, scale-down 10 % per 60 s. A side that gets 30 % of the route's requests
+    the larger of the percent and the pods given per 15 s, scale-down the percent given per 60 s. A side that gets 30 % of the route's requests
     scales at ceil(7 * 100 / 30) = 24 route QPS per pod. With a CronHPA, Pulumi leaves the bounds it moves."""
 
     def build(o: pulumi.ResourceOptions, deps: list[pulumi.Resource]) -> dict[str, Any]:
         a = QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
                                 "sls_project": "proj", "sls_logstore": "store", "route": "ns-svc-8000", "min_replicas": 2,
                                 "max_replicas": 9, "target_qps": 7, "traffic_share": 30, "scale_up_stabilization_seconds": 5,
-                                "scale_down_stabilization_seconds": 120, "scheduled": True, "depends_on": deps}, o)  # fmt: skip
+                                "scale_down_stabilization_seconds": 120, "scale_up_pods": 6, "scale_up_percent": 50,
+                                "scale_down_percent": 20, "scheduled": True, "depends_on": deps}, o)  # fmt: skip
         return {"hpa": a.hpa_name}
 
     result = run(build)
@@ -295,14 +296,14 @@ def test_the_hpa_is_the_whole_autoscaling_v2_object_and_leaves_scheduled_bounds_
                     "stabilizationWindowSeconds": 5,
                     "selectPolicy": "Max",
                     "policies": [
-                        {"type": "Percent", "value": 100, "periodSeconds": 15},
-                        {"type": "Pods", "value": 4, "periodSeconds": 15},
+                        {"type": "Percent", "value": 50, "periodSeconds": 15},
+                        {"type": "Pods", "value": 6, "periodSeconds": 15},
                     ],
                 },
                 "scaleDown": {
                     "stabilizationWindowSeconds": 120,
                     "selectPolicy": "Min",
-                    "policies": [{"type": "Percent", "value": 10, "periodSeconds": 60}],
+                    "policies": [{"type": "Percent", "value": 20, "periodSeconds": 60}],
                 },
             },
         },
@@ -316,7 +317,8 @@ def test_an_unscheduled_hpa_keeps_its_bounds_under_pulumi() -> None:
             "hpa": QpsAutoscaler("q", {"namespace": "ns", "hpa_name": "h", "target": {"api_version": "apps/v1", "kind": "Deployment", "name": "d"},
                                        "sls_project": "p", "sls_logstore": "s", "route": "r", "min_replicas": 1, "max_replicas": 1,
                                        "target_qps": 7, "traffic_share": 100, "scale_up_stabilization_seconds": 0,
-                                       "scale_down_stabilization_seconds": 0, "scheduled": False, "depends_on": deps}, o).hpa_name
+                                       "scale_down_stabilization_seconds": 0, "scale_up_pods": 4, "scale_up_percent": 100,
+                                       "scale_down_percent": 10, "scheduled": False, "depends_on": deps}, o).hpa_name
         }
     )  # fmt: skip
     hpa = result.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
