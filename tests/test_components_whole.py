@@ -675,3 +675,22 @@ def test_a_created_namespace_is_the_whole_object() -> None:
         "metadata": {"name": "inference", "labels": MANAGED},
     }
     assert result.outputs == {"name": "inference"}
+
+
+def test_what_reads_the_ingress_route_or_host_waits_for_the_ingress() -> None:
+    """The route label exists in the metrics only once the Ingress does: an object built from the route (the HPA's
+    selector) or the host depends on the Ingress, not only on the names it was made of."""
+
+    def build(o: pulumi.ResourceOptions, _: list[pulumi.Resource]) -> dict[str, Any]:
+        i = ModelIngress("i", {"namespace": "ns", "ingress_name": "x", "host": "x.example.com", "service_name": "svc",
+                               "service_port": 8000, "ingress_class": None, "tls_secret": None, "canary_weight": None,
+                               "prediction_path": "/p"}, o)  # fmt: skip
+        k8s.core.v1.ConfigMap("by-route", data={"route": i.route})
+        k8s.core.v1.ConfigMap("by-host", data={"host": i.host})
+        return {}
+
+    result = run(build)
+    ingress = result.one("kubernetes:networking.k8s.io/v1:Ingress")
+    readers = {r.name: r for r in result.of_type("kubernetes:core/v1:ConfigMap")}
+    assert ingress.urn in readers["by-route"].dependencies
+    assert ingress.urn in readers["by-host"].dependencies
