@@ -655,7 +655,7 @@ def test_a_pod_seccomp_profile_the_restricted_standard_allows_passes(profile: st
 @pytest.mark.parametrize("context", [{}, {"seccompProfile": {"type": "Unconfined"}}, {"runAsUser": 1000}])
 def test_a_pod_without_a_confining_seccomp_profile_fails(context: dict[str, Any]) -> None:
     found = prod_messages((SDEP, restricted_sdep(securityContext=context)), (NETWORK_POLICY, network_policy()))
-    message = one(found, "sets no RuntimeDefault seccomp profile", "container 'serve'")
+    message = one(found, "without a RuntimeDefault seccomp profile", "container 'serve'")
     assert "SeldonDeployment inference/m: pod spec spec.predictors[0].componentSpecs[0].spec" in message
 
 
@@ -667,6 +667,14 @@ def test_seccomp_on_every_container_instead_of_the_pod_passes_and_one_missing_fa
     one_open = [container("a", securityContext=confined), container("b")]
     message = one(prod_messages((DEPLOYMENT, deployment(one_open, pod={"securityContext": {}})), *objects), "seccomp")
     assert "container 'b'" in message and "container 'a'" not in message
+
+
+def test_a_container_that_opts_out_of_the_pod_seccomp_profile_fails() -> None:
+    unconfined = {**container()["securityContext"], "seccompProfile": {"type": "Unconfined"}}
+    pod = deployment([container("a"), container("b", securityContext=unconfined)])
+    message = one(prod_messages((DEPLOYMENT, pod), (NETWORK_POLICY, network_policy())), "seccomp")
+    assert "container 'b' (spec.template.spec.containers[1]) (Unconfined)" in message
+    assert "container 'a'" not in message
 
 
 @pytest.mark.parametrize("pod", [{"automountServiceAccountToken": True}, {"automountServiceAccountToken": None}])

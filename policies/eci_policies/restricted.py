@@ -47,14 +47,16 @@ def restricted_pod_problems(pod: PodSpec, res: Res) -> Iterator[str]:
     where = f"{res.label}: {pod_label(pod)}"
     listed = list(containers(pod))
     pod_profile = _seccomp(mapping(pod.spec.get("securityContext")))
-    if pod_profile not in ALLOWED_SECCOMP:
-        unconfined = [c.label for c in listed if _seccomp(mapping(c.body.get("securityContext"))) not in ALLOWED_SECCOMP]
-        if unconfined:
-            yield (
-                f"{where} sets no RuntimeDefault seccomp profile (securityContext.seccompProfile.type is "
-                f"{pod_profile!r} for the pod, and not set for {', '.join(unconfined)}), so every system call is open "
-                "to its containers."
-            )
+    # A container's own profile overrides the pod's (Kubernetes, "Configure a Security Context for a Pod or Container":
+    # container settings "override settings made at the Pod level when there is overlap").
+    effective = {c.label: _seccomp(mapping(c.body.get("securityContext"))) or pod_profile for c in listed}
+    unconfined = [f"{label} ({profile})" for label, profile in effective.items() if profile not in ALLOWED_SECCOMP]
+    if unconfined:
+        yield (
+            f"{where} runs containers without a RuntimeDefault seccomp profile (pod securityContext.seccompProfile.type "
+            f"{pod_profile!r}; effective profile per container: {', '.join(unconfined)}), so every system call is "
+            "open to them."
+        )
     if known(pod.spec.get("automountServiceAccountToken")) is not False:
         yield (
             f"{where} mounts a service-account token (automountServiceAccountToken is not false): a compromised "
