@@ -43,7 +43,7 @@ def _seccomp(context: Mapping[str, Any]) -> str | None:
 
 
 def restricted_pod_problems(pod: PodSpec, res: Res) -> Iterator[str]:
-    """Seccomp, read-only root filesystems and the service-account token of one pod spec."""
+    """The seccomp profile of each container (its own, else the pod's) and the service-account token of one pod."""
     where = f"{res.label}: {pod_label(pod)}"
     listed = list(containers(pod))
     pod_profile = _seccomp(mapping(pod.spec.get("securityContext")))
