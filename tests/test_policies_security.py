@@ -773,6 +773,27 @@ def test_the_pack_derives_the_deployment_label_the_program_names() -> None:
     one(prod_messages((SDEP, ours), (NETWORK_POLICY, network_policy(wrong))), "no NetworkPolicy")
 
 
+def test_the_deployment_label_follows_the_operators_name_as_prefix_setting() -> None:
+    """With ``manager.deploymentNameAsPrefix`` on the stack's seldon-core-operator release, a Deployment name past 63
+    characters is ``<sdep>-<md5 of the long name>`` (seldon-core 1.17.1 ``GetDeploymentName``), and so is its ``app``
+    label."""
+    import hashlib
+
+    name = "m" * 30
+    long_sdep = sdep()
+    long_sdep["metadata"]["name"] = name
+    full = f"{name}-predictor-0-serve" + "-x" * 20
+    long_sdep["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"][0]["name"] = "serve" + "-x" * 20
+    prefixed = f"{name}-{hashlib.md5(full.encode()).hexdigest()}"
+    hashed = f"seldon-{hashlib.md5(full.encode()).hexdigest()}"
+    release = {"chart": "seldon-core-operator", "values": {"manager": {"deploymentNameAsPrefix": True}}}
+    objects: list[Any] = [(SDEP, long_sdep), ("kubernetes:helm.sh/v3:Release", release)]
+    assert prod_messages(*objects, (NETWORK_POLICY, network_policy({"matchLabels": {"app": prefixed}}))) == []
+    one(prod_messages(*objects, (NETWORK_POLICY, network_policy({"matchLabels": {"app": hashed}}))), "no NetworkPolicy")
+    release["values"] = {}
+    assert prod_messages(*objects, (NETWORK_POLICY, network_policy({"matchLabels": {"app": hashed}}))) == []
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # prod-image-digests (advisory)
 # ---------------------------------------------------------------------------------------------------------------

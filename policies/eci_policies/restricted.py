@@ -29,8 +29,9 @@ from typing import Any
 from .framework import Res
 from .kubernetes import Container, PodSpec, containers, is_kind, is_object, name_of, namespace_of
 from .podsecurity import each_pod, pod_label
-from .seldon import deployment_name, limit
+from .seldon import limit
 from .values import dig, entries, guarded, known, mapping, text
+from .wiring import predictors, seldon_name_as_prefix
 from .workloads import each_container
 
 Finding = tuple[str, str | None]
@@ -81,17 +82,18 @@ class PredictorPods:
     labels: dict[str, str]
 
 
-def predictor_pods(sdep: Res) -> Iterator[PredictorPods]:
+def predictor_pods(sdep: Res, prefix: bool) -> Iterator[PredictorPods]:
+    """The pods of each componentSpec, in the order ``wiring.predictors`` derives their Deployments' names."""
     namespace, name = namespace_of(sdep.props), name_of(sdep.props)
     if name is None:
         return
+    deployments = iter(predictors(sdep, prefix))
     for predictor in entries(dig(sdep.props, "spec", "predictors")):
         body = mapping(predictor)
         predictor_name = text(body.get("name")) or ""
         for index, component in enumerate(entries(body.get("componentSpecs"))):
             spec = mapping(component)
-            names = [text(mapping(c).get("name")) or "" for c in entries(dig(spec, "spec", "containers"))]
-            deployment = deployment_name(name, predictor_name, index, names, text(dig(spec, "metadata", "name")))
+            deployment = next(deployments).deployment
             labels = {SELDON_ID_LABEL: limit(name), "app": deployment, "fluentd": "true"}
             for source in (body.get("labels"), dig(spec, "metadata", "labels")):
                 labels.update({str(k): str(known(v)) for k, v in mapping(source).items()})
@@ -132,13 +134,14 @@ def _admits_everyone(policy: Mapping[str, Any]) -> bool:
 def network_policy_problems(resources: list[Res]) -> Iterator[Finding]:
     """Every SeldonDeployment componentSpec's pods: isolated for ingress, and not opened to every source."""
     policies = [r for r in resources if is_kind(r.type, "NetworkPolicy")]
+    prefix = seldon_name_as_prefix(resources)
     for sdep in (r for r in resources if is_kind(r.type, "SeldonDeployment")):
-        for message in guarded(f"the NetworkPolicies over {sdep.label}", partial(_covered, sdep, policies)):
+        for message in guarded(f"the NetworkPolicies over {sdep.label}", partial(_covered, sdep, policies, prefix)):
             yield message, sdep.urn
 
 
-def _covered(sdep: Res, policies: list[Res]) -> Iterator[str]:
-    for pods in predictor_pods(sdep):
+def _covered(sdep: Res, policies: list[Res], prefix: bool) -> Iterator[str]:
+    for pods in predictor_pods(sdep, prefix):
         selecting = [
             p
             for p in policies
