@@ -794,6 +794,38 @@ def test_the_deployment_label_follows_the_operators_name_as_prefix_setting() -> 
     assert prod_messages(*objects, (NETWORK_POLICY, network_policy({"matchLabels": {"app": hashed}}))) == []
 
 
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+
+
+def isvc(**pod: Any) -> dict[str, Any]:
+    """KServe InferenceService ``m`` in ``inference``, a custom predictor labelled like the program's."""
+    predictor = {"labels": {PREDICTOR_LABEL: "m-predictor"}, "containers": [container("kserve-container")]}
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "m", "namespace": "inference", "labels": {"team": "ml"}},
+        "spec": {"predictor": {**predictor, **copy.deepcopy(RESTRICTED_POD), **pod}},
+    }
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        {"matchLabels": {PREDICTOR_LABEL: "m-predictor"}},  # spec.predictor.labels
+        {"matchLabels": {"serving.kserve.io/inferenceservice": "m", "component": "predictor"}},  # KServe's own
+        {"matchLabels": {"team": "ml"}},  # the InferenceService's labels
+    ],
+)
+def test_a_kserve_predictor_selected_by_a_network_policy_passes(selector: dict[str, Any]) -> None:
+    assert prod_messages((ISVC, isvc()), (NETWORK_POLICY, network_policy(selector))) == []
+
+
+def test_a_kserve_predictor_without_network_policy_or_restricted_pod_fails() -> None:
+    one(prod_messages((ISVC, isvc())), "InferenceService inference/m predictor: no NetworkPolicy")
+    found = prod_messages((ISVC, isvc(automountServiceAccountToken=True)), (NETWORK_POLICY, network_policy({})))
+    one(found, "InferenceService inference/m: pod spec spec.predictor mounts a service-account token")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # prod-image-digests (advisory)
 # ---------------------------------------------------------------------------------------------------------------

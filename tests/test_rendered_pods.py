@@ -1,8 +1,9 @@
 """Each committed stack's predictor pod template, compared whole with the one written out by hand.
 
-``tests/fixtures/pods/<stack>.json`` holds what the SeldonDeployment's ``componentSpecs`` (labels, every container,
-its image, arguments, ports, mounts, resources, security context, probes and lifecycle, the pod's volumes, grace
-period and pod-level security) and the stack's NetworkPolicy must be. The files were written from the stack files and
+``tests/fixtures/pods/<stack>.json`` holds what the SeldonDeployment's ``componentSpecs``, or the KServe
+InferenceService's ``spec.predictor`` (labels, every container, its image, command, arguments, env, ports, mounts,
+resources, security context, probes and lifecycle, the pod's volumes, grace period and pod-level security), and the
+stack's NetworkPolicy must be. The files were written from the stack files and
 the documented defaults, not dumped from the program: a change to any of those fields fails here with the path of
 each difference. A change that is meant (a new flag, a new version) is made in the fixture too, by hand.
 """
@@ -23,6 +24,7 @@ from tests.conftest import FIXTURES, STACKS, run_config, run_stack, stack_config
 
 PODS = FIXTURES / "pods"
 SDEP = "kubernetes:machinelearning.seldon.io/v1:SeldonDeployment"
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
@@ -56,15 +58,27 @@ def expected_pods(stack: str) -> dict[str, Any]:
 
 
 def rendered_pods(stack: str) -> dict[str, Any]:
+    """The stack's pod as its server object carries it: ``componentSpecs`` (Seldon) or ``predictor`` (KServe)."""
     run = run_stack(stack)
-    (predictor,) = run.one(SDEP).inputs["spec"]["predictors"]
+    pod: dict[str, Any]
+    if run.of_type(SDEP):
+        (predictor,) = run.one(SDEP).inputs["spec"]["predictors"]
+        pod = {"componentSpecs": predictor["componentSpecs"]}
+    else:
+        pod = {"predictor": run.one(ISVC).inputs["spec"]["predictor"]}
     policies = run.of_type(NETWORK_POLICY)
     assert len(policies) <= 1, [p.name for p in policies]
     policy = None
     if policies:
         inputs = policies[0].inputs
         policy = {"metadata": inputs["metadata"], "spec": inputs["spec"]}
-    return {"componentSpecs": predictor["componentSpecs"], "networkPolicy": policy}
+    return {**pod, "networkPolicy": policy}
+
+
+def pod_spec(expected: dict[str, Any]) -> dict[str, Any]:
+    """The pod spec inside a fixture: the first componentSpec's ``spec``, or the KServe predictor itself."""
+    spec: dict[str, Any] = expected["componentSpecs"][0]["spec"] if "componentSpecs" in expected else expected["predictor"]
+    return spec
 
 
 def test_every_stack_has_an_expected_pod_and_every_fixture_a_stack() -> None:
@@ -82,7 +96,7 @@ def test_the_rendered_pod_template_is_the_expected_one(stack: str) -> None:
 def test_prod_like_stacks_and_only_they_have_restricted_pods() -> None:
     """The fixtures themselves say what the issue asks of prod-like stacks (staging and prod; dev is not)."""
     for stack in STACKS:
-        spec = expected_pods(stack)["componentSpecs"][0]["spec"]
+        spec = pod_spec(expected_pods(stack))
         restricted = stack in ("staging", "prod")
         assert (spec.get("automountServiceAccountToken") is False) == restricted, stack
         assert (spec.get("securityContext", {}).get("seccompProfile") == {"type": "RuntimeDefault"}) == restricted
@@ -127,23 +141,23 @@ MUTATIONS = [
         "componentSpecs[0].spec.automountServiceAccountToken: expected false, got true",
     ),
     (
-        lambda pod: pod["componentSpecs"][0]["spec"]["volumes"][1]["emptyDir"].update(sizeLimit="1"),
-        'componentSpecs[0].spec.volumes[1].emptyDir.sizeLimit: expected "1Gi", got "1"',
+        lambda pod: pod["componentSpecs"][0]["spec"]["volumes"][2]["emptyDir"].update(sizeLimit="1"),
+        'componentSpecs[0].spec.volumes[2].emptyDir.sizeLimit: expected "1Gi", got "1"',
     ),
     (
         lambda pod: pod["networkPolicy"]["spec"]["ingress"][0].pop("from"),
         "networkPolicy.spec.ingress[0].from: expected",
     ),
     (
-        lambda pod: pod["componentSpecs"][0]["spec"].update(terminationGracePeriodSeconds=30.0),
-        "componentSpecs[0].spec.terminationGracePeriodSeconds: expected 30, got 30.0",
+        lambda pod: pod["componentSpecs"][0]["spec"].update(terminationGracePeriodSeconds=60.0),
+        "componentSpecs[0].spec.terminationGracePeriodSeconds: expected 60, got 60.0",
     ),
 ]
 
 
 @pytest.mark.parametrize(("mutate", "line"), MUTATIONS, ids=range(len(MUTATIONS)))
 def test_a_changed_field_is_a_readable_difference(mutate: Any, line: str) -> None:
-    expected = expected_pods("prod")
+    expected = expected_pods("staging")
     expected.pop("_comment")
     changed = copy.deepcopy(expected)
     mutate(changed)

@@ -7,13 +7,17 @@
   ``RuntimeDefault`` or ``Localhost``);
 - every container (init containers included) has ``readOnlyRootFilesystem: true``;
 - the pod does not mount a service-account token (``automountServiceAccountToken: false``);
-- the pods of every SeldonDeployment componentSpec are selected by a NetworkPolicy of their namespace that isolates
-  ingress, and no NetworkPolicy selecting them has a rule that admits every source.
+- the pods of every SeldonDeployment componentSpec and KServe InferenceService predictor are selected by a
+  NetworkPolicy of their namespace that isolates ingress, and no NetworkPolicy selecting them has a rule that admits
+  every source.
 
 Which labels a predictor pod carries is the operator's doing (seldon-core 1.17.1,
 ``operator/controllers/seldondeployment_controller.go`` ``createDeploymentWithoutEngine``: ``seldon-deployment-id``,
 ``app`` (the Deployment's name) and ``fluentd`` on the template, lines 989-994; the predictor's ``labels`` and the
-componentSpec's ``metadata.labels`` copied on, lines 1041-1051); a NetworkPolicy may select on any of them.
+componentSpec's ``metadata.labels`` copied on, lines 1041-1051); a NetworkPolicy may select on any of them. A KServe
+InferenceService's predictor pods carry the InferenceService's own labels, ``spec.predictor.labels``,
+``serving.kserve.io/inferenceservice: <name>`` and ``component: predictor`` (kserve v0.20.0,
+``pkg/controller/v1beta1/inferenceservice/components/predictor.go`` ``buildObjectMeta``, lines 498-512).
 
 :func:`tagged_images` feeds ``prod-image-digests`` (advisory, prod-like stacks): a tag can be moved to other content in
 the registry, a digest cannot.
@@ -21,7 +25,7 @@ the registry, a digest cannot.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -100,6 +104,22 @@ def predictor_pods(sdep: Res, prefix: bool) -> Iterator[PredictorPods]:
             yield PredictorPods(namespace, f"{sdep.label} predictor {predictor_name!r} componentSpecs[{index}]", labels)
 
 
+KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice"
+KSERVE_COMPONENT_LABEL = "component"
+
+
+def kserve_predictor_pods(isvc: Res) -> Iterator[PredictorPods]:
+    """The predictor pods of a KServe InferenceService, as the controller labels them (module doc)."""
+    name = name_of(isvc.props)
+    if name is None:
+        return
+    labels: dict[str, str] = {}
+    for source in (dig(isvc.props, "metadata", "labels"), dig(isvc.props, "spec", "predictor", "labels")):
+        labels.update({str(k): str(known(v)) for k, v in mapping(source).items()})
+    labels |= {KSERVE_ISVC_LABEL: name, KSERVE_COMPONENT_LABEL: "predictor"}
+    yield PredictorPods(namespace_of(isvc.props), f"{isvc.label} predictor", labels)
+
+
 def selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     """Whether a ``LabelSelector`` selects pods carrying ``labels`` (an empty selector selects every pod)."""
     for key, value in mapping(selector.get("matchLabels")).items():
@@ -132,16 +152,23 @@ def _admits_everyone(policy: Mapping[str, Any]) -> bool:
 
 
 def network_policy_problems(resources: list[Res]) -> Iterator[Finding]:
-    """Every SeldonDeployment componentSpec's pods: isolated for ingress, and not opened to every source."""
+    """Every SeldonDeployment componentSpec's and InferenceService predictor's pods: isolated for ingress, and not
+    opened to every source."""
     policies = [r for r in resources if is_kind(r.type, "NetworkPolicy")]
     prefix = seldon_name_as_prefix(resources)
-    for sdep in (r for r in resources if is_kind(r.type, "SeldonDeployment")):
-        for message in guarded(f"the NetworkPolicies over {sdep.label}", partial(_covered, sdep, policies, prefix)):
-            yield message, sdep.urn
+    for server in resources:
+        if is_kind(server.type, "SeldonDeployment"):
+            found = partial(predictor_pods, server, prefix)
+        elif is_kind(server.type, "InferenceService"):
+            found = partial(kserve_predictor_pods, server)
+        else:
+            continue
+        for message in guarded(f"the NetworkPolicies over {server.label}", partial(_covered, found, policies)):
+            yield message, server.urn
 
 
-def _covered(sdep: Res, policies: list[Res], prefix: bool) -> Iterator[str]:
-    for pods in predictor_pods(sdep, prefix):
+def _covered(found: Callable[[], Iterator[PredictorPods]], policies: list[Res]) -> Iterator[str]:
+    for pods in found():
         selecting = [
             p
             for p in policies
