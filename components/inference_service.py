@@ -17,7 +17,15 @@ from components.kserve_server import KServeServer
 from components.model_server import ModelServer, ServerSettings
 from components.model_store import ModelStore
 from components.model_volume import AccessKeyCredentials, ModelVolume
-from components.naming import KSERVE_PREDICTION_PATH, PREDICTION_PATH, ModelNames, pod_images
+from components.naming import (
+    KSERVE_PREDICTION_PATH,
+    PREDICTION_PATH,
+    SELDON_HTTP_PORT,
+    TFSERVING_REST_PORT,
+    ModelNames,
+    pod_images,
+)
+from components.network_policy import ACK_INGRESS_CONTROLLER, PredictorNetworkPolicy
 from components.qps_autoscaler import QpsAutoscaler, ScaleTarget
 from components.resource_policy import ResourcePolicyScaling
 from components.scheduled_scaling import CronJob, ScheduledScaling
@@ -128,6 +136,8 @@ class InferenceServiceArgs(TypedDict):
     """Images, resources, grace period and probe timing of the server."""
     executor_image: str
     """The executor image the Seldon operator injects into every predictor pod (from its chart values)."""
+    restricted: bool
+    """Prod-like stack: restricted predictor pods, and a NetworkPolicy that admits only ACK's Ingress controller."""
     host: str
     """Ingress host."""
     tls_secret: str | None
@@ -179,6 +189,13 @@ SERVER_NAME_OUTPUT = {"seldon": "seldonDeploymentName", "kserve": "inferenceServ
 PROTOCOL = {"seldon": "seldon", "kserve": "kserve-v1"}
 """The request protocol of the model's endpoint (``tools.loadtest --protocol``): Seldon's REST, or TF Serving's own
 REST API, which is KServe's v1 protocol."""
+
+
+def pod_http_port(server_kind: str) -> int:
+    """The pod port behind the predictor Service's HTTP port, which the Ingress controller connects to: the Seldon
+    executor's (seldon-core 1.17.1 ``DEFAULT_EXECUTOR_CONTAINER_PORT``), or TF Serving's REST port, which KServe's
+    Service targets as the container's first port (``components/kserve_server.py``)."""
+    return SELDON_HTTP_PORT if server_kind == "seldon" else TFSERVING_REST_PORT
 
 
 def prediction_path(server_kind: str, model_name: str) -> str:
@@ -396,6 +413,18 @@ class InferenceService(pulumi.ComponentResource):
         ns, depends, scaling = args["namespace"], args["depends"], args["autoscaler"]
         # Every object of the version is uploaded before a pod template refers to it.
         server = self._server(name, args, names, version, store.base_path, volume.claim_name, store.uploads.get(version, []))
+        if args["restricted"]:
+            PredictorNetworkPolicy(
+                f"{name}-network-policy",
+                {
+                    "namespace": ns,
+                    "policy_name": names.network_policy,
+                    "selector": server.pod_selector,
+                    "ports": [pod_http_port(args["server_kind"])],
+                    "ingress_controller": ACK_INGRESS_CONTROLLER,
+                },
+                child,
+            )
         ingress = ModelIngress(
             f"{name}-ingress",
             {
@@ -525,6 +554,7 @@ class InferenceService(pulumi.ComponentResource):
                     },
                     "termination_grace_seconds": settings["termination_grace_seconds"],
                     "depends_on": depends_on,
+                    "restricted": args["restricted"],
                 },
                 child,
             )
@@ -540,6 +570,7 @@ class InferenceService(pulumi.ComponentResource):
                 "claim_name": claim_name,
                 "settings": settings,
                 "depends_on": depends_on,
+                "restricted": args["restricted"],
             },
             child,
         )

@@ -39,7 +39,7 @@ from typing import Any, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import tf_serving
+from components import pod_security, tf_serving
 from components.naming import (
     KSERVE_AUTOSCALER_CLASS,
     KSERVE_CONTAINER,
@@ -78,6 +78,8 @@ class KServeServerArgs(TypedDict):
     """Time a stopping pod gets to finish in-flight requests."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the KServe controller and its CRDs."""
+    restricted: bool
+    """Prod-like stack: a restricted pod (``components/pod_security.py``)."""
 
 
 def pod_labels(names: ModelNames) -> dict[str, str]:
@@ -102,14 +104,16 @@ SURGE_ROLLOUT = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0,
 
 def inference_service_spec(args: KServeServerArgs, model_base_path: str, claim_name: str) -> dict[str, Any]:
     """The ``spec`` of the InferenceService: one predictor, no ``minReplicas``/``maxReplicas`` (module doc)."""
+    predictor = {
+        "labels": pod_labels(args["names"]),
+        "deploymentStrategy": SURGE_ROLLOUT,
+        "containers": [kserve_container(args, model_base_path)],
+        "volumes": tf_serving.volumes(claim_name),
+        "terminationGracePeriodSeconds": args["termination_grace_seconds"],
+    }
+    # The predictor embeds the pod spec (KServe ``PredictorSpec``), so the pod-level fields sit beside its containers.
     return {
-        "predictor": {
-            "labels": pod_labels(args["names"]),
-            "deploymentStrategy": SURGE_ROLLOUT,
-            "containers": [kserve_container(args, model_base_path)],
-            "volumes": tf_serving.volumes(claim_name),
-            "terminationGracePeriodSeconds": args["termination_grace_seconds"],
-        }
+        "predictor": pod_security.restrict_pod(predictor, tf_serving.SERVING_USER, tf_serving.SERVING_GROUP, args["restricted"])
     }
 
 

@@ -26,6 +26,10 @@ What the Seldon Core operator 1.17.1 does with it (SeldonIO/seldon-core tag v1.1
   componentSpec (``SeldonPodSpec``: metadata, spec, hpaSpec, replicas, kedaSpec, pdbSpec) has no strategy
   (SeldonIO/seldon-core#1821), and ``createDeployments`` writes the whole desired spec back (``found.Spec =
   deploy.Spec``, line 1744). Readiness is TF Serving's probe on the pod's own version, so "Ready" means serving it.
+- Pod-level fields: ``createDeploymentWithoutEngine`` copies the componentSpec's pod spec whole (line 1028), so a
+  restricted pod's ``securityContext``, ``automountServiceAccountToken`` and scratch volumes
+  (``components/pod_security.py``) reach the Deployment; the operator then appends its ``seldon-podinfo`` volume
+  (lines 1072-1086) and the executor container, whose own securityContext we cannot set (``pod_security`` module doc).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import tf_serving
+from components import pod_security, tf_serving
 from components.naming import (
     MANAGED_BY,
     PREDICTOR_LABEL,
@@ -97,6 +101,8 @@ class ModelServerArgs(TypedDict):
     """Images, resources, grace period and probe timing."""
     depends_on: Sequence[pulumi.Resource]
     """What must exist first: the operator (seldon-core add-on)."""
+    restricted: bool
+    """Prod-like stack: a restricted pod (``components/pod_security.py``)."""
 
 
 def pod_labels(names: ModelNames) -> dict[str, str]:
@@ -129,36 +135,39 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
                 "componentSpecs": [
                     {
                         "metadata": {"labels": pod_labels(args["names"])},
-                        "spec": {
-                            "containers": [
-                                {
-                                    "name": proxy,
-                                    "image": settings["proxy_image"],
-                                    "resources": {
-                                        "requests": {"cpu": settings["proxy_cpu"], "memory": settings["proxy_memory"]},
-                                        "limits": {"memory": settings["proxy_memory"]},
-                                    },
-                                    "securityContext": tf_serving.security_context(),
-                                    **proxy_probes(),
-                                    **tf_serving.lifecycle(settings["pre_stop_seconds"]),
-                                },
-                                tf_serving.serving_container(
+                        "spec": _restricted(
+                            args,
+                            {
+                                "containers": [
                                     {
-                                        "image": settings["serving_image"],
-                                        "gpu": settings["gpu"],
-                                        "cpu": settings["cpu"],
-                                        "memory": settings["memory"],
-                                        "pre_stop_seconds": settings["pre_stop_seconds"],
-                                        "model_load_timeout_seconds": settings["model_load_timeout_seconds"],
+                                        "name": proxy,
+                                        "image": settings["proxy_image"],
+                                        "resources": {
+                                            "requests": {"cpu": settings["proxy_cpu"], "memory": settings["proxy_memory"]},
+                                            "limits": {"memory": settings["proxy_memory"]},
+                                        },
+                                        "securityContext": tf_serving.security_context(),
+                                        **proxy_probes(),
+                                        **tf_serving.lifecycle(settings["pre_stop_seconds"]),
                                     },
-                                    args["model_name"],
-                                    args["model_version"],
-                                    model_base_path,
-                                ),
-                            ],
-                            "volumes": tf_serving.volumes(claim_name),
-                            "terminationGracePeriodSeconds": settings["termination_grace_seconds"],
-                        },
+                                    tf_serving.serving_container(
+                                        {
+                                            "image": settings["serving_image"],
+                                            "gpu": settings["gpu"],
+                                            "cpu": settings["cpu"],
+                                            "memory": settings["memory"],
+                                            "pre_stop_seconds": settings["pre_stop_seconds"],
+                                            "model_load_timeout_seconds": settings["model_load_timeout_seconds"],
+                                        },
+                                        args["model_name"],
+                                        args["model_version"],
+                                        model_base_path,
+                                    ),
+                                ],
+                                "volumes": tf_serving.volumes(claim_name),
+                                "terminationGracePeriodSeconds": settings["termination_grace_seconds"],
+                            },
+                        ),
                     }
                 ],
                 "graph": {
@@ -175,6 +184,10 @@ def seldon_deployment_spec(args: ModelServerArgs, model_base_path: str, claim_na
             }
         ],
     }
+
+
+def _restricted(args: ModelServerArgs, pod: dict[str, Any]) -> dict[str, Any]:
+    return pod_security.restrict_pod(pod, tf_serving.SERVING_USER, tf_serving.SERVING_GROUP, args["restricted"])
 
 
 def _after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:

@@ -165,6 +165,8 @@ class ModelNames:
     cron_hpa: str
     image_cache: str
     """The ImageCache (cluster-scoped)."""
+    network_policy: str
+    """The NetworkPolicy over the predictor's pods (restricted stacks)."""
 
 
 def model_names(namespace: str, sdep: str, predictor: str, name_as_prefix: bool = False) -> ModelNames:
@@ -200,4 +202,5 @@ def _names(namespace: str, sdep: str, deployment: str, service: str) -> ModelNam
         hpa=f"{sdep}-hpa",
         cron_hpa=f"{sdep}-cronhpa",
         image_cache=f"{namespace}-{sdep}",
+        network_policy=f"{sdep}-ingress-only",
     )

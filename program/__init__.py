@@ -123,6 +123,7 @@ def build(config: StackConfig, project_dir: Path = PROJECT_DIR) -> dict[str, dic
                     "model_load_timeout_seconds": model.model_load_timeout_seconds,
                 },
                 "executor_image": config.executor_image,
+                "restricted": config.prod_like,
                 "host": model.host or ack_test_domain(model.server_name, config.cluster_id, config.region),
                 "tls_secret": model.tls_secret,
                 "ingress_class": config.ingress_class,

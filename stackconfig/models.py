@@ -844,6 +844,13 @@ class StackConfig(_Model):
         return self.namespace not in SYSTEM_NAMESPACES
 
     @property
+    def prod_like(self) -> bool:
+        """Whether the policy pack's ``prod-hardening`` treats this stack as prod-like: it creates a protected bucket,
+        or a model's Ingress serves TLS (``policies/eci_policies/hardening.py``, ``prod_signals``). Such a stack runs
+        restricted predictor pods behind a NetworkPolicy."""
+        return (self.create_bucket and self.protect_bucket) or any(m.tls_secret is not None for m in self.models)
+
+    @property
     def endpoint(self) -> str:
         return self.oss_endpoint or f"oss-{self.region}-internal.aliyuncs.com"
 

@@ -194,7 +194,7 @@ def server_settings(**kw: Any) -> ServerSettings:
 def server_args(**kw: Any) -> Any:
     args: dict[str, Any] = {"namespace": "ns", "names": model_names("ns", "sd", "pred"), "predictor_name": "pred",
                             "model_name": "mnist", "model_version": 3, "model_base_path": "m/mnist", "claim_name": "c",
-                            "settings": server_settings(), "depends_on": []}  # fmt: skip
+                            "settings": server_settings(), "depends_on": [], "restricted": False}  # fmt: skip
     return {**args, **kw}
 
 

@@ -69,6 +69,7 @@ PROD_INFERENCE_SERVICE = {
                     "volumeMounts": [
                         {"name": "model-storage", "mountPath": "/mnt", "readOnly": True},
                         {"name": "tfserving-config", "mountPath": "/run/tfserving"},
+                        {"name": "kserve-container-tmp", "mountPath": "/tmp"},  # prod is prod-like: restricted pod
                     ],
                     "resources": {
                         "requests": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1"},
@@ -80,6 +81,7 @@ PROD_INFERENCE_SERVICE = {
                         "runAsNonRoot": True,
                         "allowPrivilegeEscalation": False,
                         "capabilities": {"drop": ["ALL"]},
+                        "readOnlyRootFilesystem": True,
                     },
                     "startupProbe": {
                         "httpGet": {"path": "/v1/models/fashion-mnist/versions/1/metadata", "port": 8501},
@@ -99,8 +101,16 @@ PROD_INFERENCE_SERVICE = {
             "volumes": [
                 {"name": "model-storage", "persistentVolumeClaim": {"claimName": "fashion-mnist-model", "readOnly": True}},
                 {"name": "tfserving-config", "emptyDir": {"sizeLimit": "1Mi"}},
+                {"name": "kserve-container-tmp", "emptyDir": {"sizeLimit": "1Gi"}},
             ],
             "terminationGracePeriodSeconds": 30,
+            "securityContext": {
+                "runAsUser": 1000,
+                "runAsGroup": 1000,
+                "runAsNonRoot": True,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "automountServiceAccountToken": False,
         }
     },
 }

@@ -102,11 +102,14 @@ EXPECTED_LEVELS = {
     "spot-price-limit": "advisory",
     "containers-non-root": "advisory",
     "model-bucket-protected": "advisory",
+    "prod-image-digests": "advisory",
 }
 MANDATORY_RESOURCE = [
     p for p in RESOURCE_POLICIES if p.enforcement_level is not None and p.enforcement_level.value == "mandatory"
 ]
 ADVISORY_RESOURCE = [p for p in RESOURCE_POLICIES if p.enforcement_level is not None and p.enforcement_level.value == "advisory"]
+MANDATORY_STACK = [p for p in STACK_POLICIES if p.enforcement_level is not None and p.enforcement_level.value == "mandatory"]
+ADVISORY_STACK = [p for p in STACK_POLICIES if p.enforcement_level is not None and p.enforcement_level.value == "advisory"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -302,6 +305,7 @@ def test_pack_has_every_policy_once_with_its_level() -> None:
         "prod-hardening",
         "oss-volume-auth-where-mounted",
         "kserve-external-autoscaler",
+        "prod-image-digests",
     }
 
 
@@ -662,7 +666,7 @@ def test_every_stack_passes_every_mandatory_policy(stack: str, stack_runs: dict[
         for message in check(policy, registered_args(r))
     ]
     resources = [registered_resource(r) for r in run.resources]
-    violations += [(policy.name, "stack", m) for policy in STACK_POLICIES for m, _ in check_stack(policy, resources)]
+    violations += [(policy.name, "stack", m) for policy in MANDATORY_STACK for m, _ in check_stack(policy, resources)]
     assert violations == []
 
 
@@ -691,6 +695,12 @@ def expected_advisories(stack: str) -> set[str]:
         found.add("model-bucket-protected")
     if any(u.get("spotStrategy") == "SpotAsPriceGo" for m in models for u in m.get("units", [])):
         found.add("spot-price-limit")
+    created_protected = str(value("createBucket", True)).lower() == "true" and str(value("protectBucket", True)).lower() == "true"
+    prod_like = created_protected or any(m.get("tlsSecret") for m in models)
+    # the images the stacks name: their own, or the defaults (stackconfig DEFAULT_PROXY_IMAGE / DEFAULT_SERVING_IMAGE)
+    images = [m.get(key, "tag:default") for m in models for key in ("proxyImage", "servingImage")]
+    if prod_like and any("@" not in image for image in images):
+        found.add("prod-image-digests")
     return found
 
 
@@ -699,6 +709,8 @@ def test_advisory_policies_point_out_what_the_stack_config_chose(stack: str, sta
     found = {
         policy.name for policy in ADVISORY_RESOURCE for r in stack_runs[stack].resources if check(policy, registered_args(r))
     }
+    resources = [registered_resource(r) for r in stack_runs[stack].resources]
+    found |= {policy.name for policy in ADVISORY_STACK if check_stack(policy, resources)}
     assert found == expected_advisories(stack)
 
 

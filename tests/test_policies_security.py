@@ -38,6 +38,8 @@ EW = "kubernetes:autoscaling.alibabacloud.com/v1beta1:ElasticWorkload"
 RP = "kubernetes:scheduling.alibabacloud.com/v1alpha1:ResourcePolicy"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+IMAGE_CACHE = "kubernetes:eci.alibabacloud.com/v1:ImageCache"
 BUCKET = "alicloud:oss/bucket:Bucket"
 BUCKET_POLICY = "alicloud:oss/bucketPolicy:BucketPolicy"
 BUCKET_PAB = "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -67,10 +69,22 @@ def container(name: str = "serve", **extra: Any) -> dict[str, Any]:
         "name": name,
         "image": "repo/serve:1.0",
         "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
-        "securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "allowPrivilegeEscalation": False},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+        },
     }
     body.update(extra)
     return body
+
+
+RESTRICTED_POD: dict[str, Any] = {
+    "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+    "automountServiceAccountToken": False,
+}
+"""What prod-hardening asks of every pod spec on a prod-like stack; the builders' pods have it unless told."""
 
 
 def deployment(
@@ -79,7 +93,8 @@ def deployment(
     labels: dict[str, str] | None = None,
     pod: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    template: dict[str, Any] = {"spec": {"containers": containers if containers is not None else [container()], **(pod or {})}}
+    listed = containers if containers is not None else [container()]
+    template: dict[str, Any] = {"spec": {"containers": listed, **copy.deepcopy(RESTRICTED_POD), **(pod or {})}}
     if labels is not None:
         template["metadata"] = {"labels": labels}
     return {
@@ -92,7 +107,7 @@ def deployment(
 
 def sdep(labels: dict[str, str] | None = None, pod: dict[str, Any] | None = None) -> dict[str, Any]:
     """SeldonDeployment ``m`` in ``inference``: the operator creates Deployment ``m-predictor-0-serve``."""
-    component: dict[str, Any] = {"spec": {"containers": [container()], **(pod or {})}}
+    component: dict[str, Any] = {"spec": {"containers": [container()], **copy.deepcopy(RESTRICTED_POD), **(pod or {})}}
     if labels is not None:
         component["metadata"] = {"labels": labels}
     return {
@@ -100,6 +115,32 @@ def sdep(labels: dict[str, str] | None = None, pod: dict[str, Any] | None = None
         "kind": "SeldonDeployment",
         "metadata": {"name": "m", "namespace": "inference"},
         "spec": {"predictors": [{"name": "predictor", "componentSpecs": [component], "graph": {"name": "serve"}}]},
+    }
+
+
+def network_policy(
+    selector: dict[str, Any] | None = None, rules: list[dict[str, Any]] | None = None, **spec: Any
+) -> dict[str, Any]:
+    """A NetworkPolicy in ``inference`` admitting ACK's Ingress controller to port 8000 of the selected pods."""
+    admit = {
+        "from": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"app": "ingress-nginx"}},
+            }
+        ],
+        "ports": [{"protocol": "TCP", "port": 8000}],
+    }
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "m-ingress-only", "namespace": "inference"},
+        "spec": {
+            "podSelector": selector if selector is not None else {"matchLabels": {"seldon-deployment-id": "m"}},
+            "policyTypes": ["Ingress"],
+            "ingress": rules if rules is not None else [admit],
+            **spec,
+        },
     }
 
 
@@ -515,7 +556,7 @@ def test_both_modes_in_one_stack() -> None:
 # prod-hardening
 # ---------------------------------------------------------------------------------------------------------------
 
-ROOT = container(securityContext={"runAsUser": 0})
+ROOT = container(securityContext={"runAsUser": 0, "readOnlyRootFilesystem": True})
 
 
 def hardening_messages(objects: list[Any]) -> list[str]:
@@ -538,7 +579,12 @@ def test_protected_bucket_makes_missing_tls_mandatory() -> None:
 def test_tls_on_one_ingress_makes_root_and_other_hosts_mandatory() -> None:
     partial_tls = ingress()
     partial_tls["spec"]["rules"].append({"host": "plain.example.com", "http": partial_tls["spec"]["rules"][0]["http"]})
-    objects = [(INGRESS, partial_tls), (SDEP, sdep()), (DEPLOYMENT, deployment([container(), ROOT]))]
+    objects = [
+        (INGRESS, partial_tls),
+        (SDEP, sdep()),
+        (NETWORK_POLICY, network_policy()),
+        (DEPLOYMENT, deployment([container(), ROOT])),
+    ]
     found = hardening_messages(objects)
     assert len(found) == 2, found
     assert "prod-like (Ingress inference/m sets spec.tls)" in found[0] and "'plain.example.com'" in found[0]
@@ -547,14 +593,23 @@ def test_tls_on_one_ingress_makes_root_and_other_hosts_mandatory() -> None:
 
 def test_container_without_non_root_setting_fails_on_prod_like_stack() -> None:
     bare = {"name": "x", "image": "r/x:1", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}
-    objects = [(BUCKET, {"bucket": "b"}, True), (INGRESS, ingress()), (SDEP, sdep()), (DEPLOYMENT, deployment([bare]))]
-    one(hardening_messages(objects), "sets neither runAsNonRoot")
+    objects = [(BUCKET, {"bucket": "b"}, True), (INGRESS, ingress()), (SDEP, sdep()), (NETWORK_POLICY, network_policy())]
+    found = hardening_messages([*objects, (DEPLOYMENT, deployment([bare]))])
+    assert len(found) == 2, found
+    assert "sets neither runAsNonRoot" in found[0] and "has a writable root filesystem" in found[1]
 
 
 def test_prod_like_stack_that_is_hardened_passes() -> None:
-    objects = [(BUCKET, {"bucket": "b"}, True), (INGRESS, ingress()), (SDEP, sdep()), (DEPLOYMENT, deployment())]
+    objects = [
+        (BUCKET, {"bucket": "b"}, True),
+        (INGRESS, ingress()),
+        (SDEP, sdep()),
+        (NETWORK_POLICY, network_policy()),
+        (DEPLOYMENT, deployment()),
+    ]
     assert hardening_messages(objects) == []
-    assert [m for policy in STACK_POLICIES for m, _ in stack(policy, objects)] == []
+    mandatory = [p for p in STACK_POLICIES if p.enforcement_level is not None and p.enforcement_level.value == "mandatory"]
+    assert [m for policy in mandatory for m, _ in stack(policy, objects)] == []
 
 
 def test_prod_hardening_unknown_tls() -> None:
@@ -567,6 +622,238 @@ def test_prod_hardening_unknown_tls() -> None:
     # prod-like through the bucket: the Ingress's unknown TLS is itself a "could not check"
     found = hardening_messages([(BUCKET, {"bucket": "b"}, True), (INGRESS, unknown_tls)])
     one(found, "could not check TLS on Ingress inference/m")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# prod-hardening: restricted pods and the NetworkPolicy (issue 20)
+# ---------------------------------------------------------------------------------------------------------------
+
+PROD = (BUCKET, {"bucket": "b"}, True)
+
+
+def prod_messages(*objects: Any) -> list[str]:
+    """prod-hardening's messages on a prod-like stack (protected bucket, TLS Ingress) holding ``objects``."""
+    found = hardening_messages([PROD, (INGRESS, ingress()), *objects])
+    assert all(m.startswith("this stack is prod-like (Bucket r0 is protected") for m in found if "could not" not in m)
+    return found
+
+
+def restricted_sdep(**pod: Any) -> dict[str, Any]:
+    return sdep(pod=pod)
+
+
+def test_the_restricted_builders_pass() -> None:
+    assert prod_messages((SDEP, sdep()), (NETWORK_POLICY, network_policy())) == []
+
+
+@pytest.mark.parametrize("profile", ["RuntimeDefault", "Localhost"])
+def test_a_pod_seccomp_profile_the_restricted_standard_allows_passes(profile: str) -> None:
+    pod = restricted_sdep(securityContext={"seccompProfile": {"type": profile}})
+    assert prod_messages((SDEP, pod), (NETWORK_POLICY, network_policy())) == []
+
+
+@pytest.mark.parametrize("context", [{}, {"seccompProfile": {"type": "Unconfined"}}, {"runAsUser": 1000}])
+def test_a_pod_without_a_confining_seccomp_profile_fails(context: dict[str, Any]) -> None:
+    found = prod_messages((SDEP, restricted_sdep(securityContext=context)), (NETWORK_POLICY, network_policy()))
+    message = one(found, "without a RuntimeDefault seccomp profile", "container 'serve'")
+    assert "SeldonDeployment inference/m: pod spec spec.predictors[0].componentSpecs[0].spec" in message
+
+
+def test_seccomp_on_every_container_instead_of_the_pod_passes_and_one_missing_fails() -> None:
+    confined = {**container()["securityContext"], "seccompProfile": {"type": "RuntimeDefault"}}
+    both = [container("a", securityContext=confined), container("b", securityContext=confined)]
+    objects: list[Any] = [(NETWORK_POLICY, network_policy())]
+    assert prod_messages((DEPLOYMENT, deployment(both, pod={"securityContext": {}})), *objects) == []
+    one_open = [container("a", securityContext=confined), container("b")]
+    message = one(prod_messages((DEPLOYMENT, deployment(one_open, pod={"securityContext": {}})), *objects), "seccomp")
+    assert "container 'b'" in message and "container 'a'" not in message
+
+
+def test_a_container_that_opts_out_of_the_pod_seccomp_profile_fails() -> None:
+    unconfined = {**container()["securityContext"], "seccompProfile": {"type": "Unconfined"}}
+    pod = deployment([container("a"), container("b", securityContext=unconfined)])
+    message = one(prod_messages((DEPLOYMENT, pod), (NETWORK_POLICY, network_policy())), "seccomp")
+    assert "container 'b' (spec.template.spec.containers[1]) (Unconfined)" in message
+    assert "container 'a'" not in message
+
+
+@pytest.mark.parametrize("pod", [{"automountServiceAccountToken": True}, {"automountServiceAccountToken": None}])
+def test_a_mounted_service_account_token_fails(pod: dict[str, Any]) -> None:
+    found = prod_messages((SDEP, restricted_sdep(**pod)), (NETWORK_POLICY, network_policy()))
+    one(found, "mounts a service-account token (automountServiceAccountToken is not false)")
+
+
+@pytest.mark.parametrize("value", [False, None, "true"])
+def test_a_writable_root_filesystem_fails_for_every_container_init_containers_too(value: Any) -> None:
+    writable = {**container()["securityContext"], "readOnlyRootFilesystem": value}
+    pod = deployment([container("main")], pod={"initContainers": [container("init", securityContext=writable)]})
+    message = one(prod_messages((DEPLOYMENT, pod)), "has a writable root filesystem")
+    assert "container 'init' (spec.template.spec.initContainers[0])" in message
+
+
+def test_restricted_pod_rules_stay_silent_on_a_stack_that_is_not_prod_like() -> None:
+    loose = sdep(pod={"securityContext": {}, "automountServiceAccountToken": True})
+    loose["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"] = [container(securityContext={"runAsUser": 1})]
+    assert hardening_messages([(BUCKET, {"bucket": "b"}, False), (INGRESS, ingress(tls=False)), (SDEP, loose)]) == []
+
+
+SELECTED_BY = [
+    {"matchLabels": {"seldon-deployment-id": "m"}},  # the operator's label
+    {"matchLabels": {"app": "m-predictor-0-serve"}},  # the operator's Deployment name label
+    {"matchLabels": {PREDICTOR_LABEL: "m-predictor"}},  # the componentSpec's own label
+    {},  # every pod of the namespace
+    {"matchExpressions": [{"key": PREDICTOR_LABEL, "operator": "In", "values": ["x", "m-predictor"]}]},
+    {"matchExpressions": [{"key": "seldon-deployment-id", "operator": "Exists"}]},
+    {"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]},
+    {"matchExpressions": [{"key": PREDICTOR_LABEL, "operator": "NotIn", "values": ["other"]}]},
+]
+
+
+@pytest.mark.parametrize("selector", SELECTED_BY)
+def test_a_network_policy_that_selects_the_predictor_pods_passes(selector: dict[str, Any]) -> None:
+    labelled = sdep(labels={PREDICTOR_LABEL: "m-predictor"})
+    assert prod_messages((SDEP, labelled), (NETWORK_POLICY, network_policy(selector))) == []
+
+
+NOT_SELECTED_BY = [
+    {"matchLabels": {"seldon-deployment-id": "n"}},
+    {"matchLabels": {"seldon-deployment-id": "m", "tier": "web"}},
+    {"matchExpressions": [{"key": PREDICTOR_LABEL, "operator": "NotIn", "values": ["m-predictor"]}]},
+    {"matchExpressions": [{"key": "tier", "operator": "Exists"}]},
+    {"matchExpressions": [{"key": PREDICTOR_LABEL, "operator": "DoesNotExist"}]},
+]
+
+
+@pytest.mark.parametrize("selector", NOT_SELECTED_BY)
+def test_a_network_policy_over_other_pods_leaves_the_predictor_open(selector: dict[str, Any]) -> None:
+    labelled = sdep(labels={PREDICTOR_LABEL: "m-predictor"})
+    message = one(prod_messages((SDEP, labelled), (NETWORK_POLICY, network_policy(selector))), "no NetworkPolicy")
+    assert "SeldonDeployment inference/m predictor 'predictor' componentSpecs[0]" in message
+    assert "any pod in the cluster can reach the model server directly" in message
+
+
+def test_no_network_policy_or_one_in_another_namespace_or_for_egress_only_fails() -> None:
+    one(prod_messages((SDEP, sdep())), "no NetworkPolicy in namespace 'inference' selects its pods")
+    elsewhere = network_policy()
+    elsewhere["metadata"]["namespace"] = "default"
+    one(prod_messages((SDEP, sdep()), (NETWORK_POLICY, elsewhere)), "no NetworkPolicy")
+    egress_only = network_policy(policyTypes=["Egress"])
+    one(prod_messages((SDEP, sdep()), (NETWORK_POLICY, egress_only)), "no NetworkPolicy")
+    implied = network_policy()
+    del implied["spec"]["policyTypes"]  # unset: Ingress is implied
+    assert prod_messages((SDEP, sdep()), (NETWORK_POLICY, implied)) == []
+
+
+def test_a_rule_without_from_admits_everyone_and_fails() -> None:
+    found = prod_messages((SDEP, sdep()), (NETWORK_POLICY, network_policy(rules=[{"ports": [{"port": 8000}]}])))
+    one(found, "NetworkPolicy inference/m-ingress-only has an ingress rule without `from`, which admits every source")
+    # a second, open policy beside a good one opens the pods all the same
+    other = network_policy(rules=[{"from": []}])
+    other["metadata"]["name"] = "open"
+    found = prod_messages((SDEP, sdep()), (NETWORK_POLICY, network_policy()), (NETWORK_POLICY, other))
+    one(found, "NetworkPolicy inference/open has an ingress rule without `from`")
+
+
+def test_an_unknown_selector_is_not_a_silent_pass() -> None:
+    unknown = network_policy()
+    unknown["spec"]["podSelector"] = UNKNOWN
+    message = one(prod_messages((SDEP, sdep()), (NETWORK_POLICY, unknown)), "could not check the NetworkPolicies over")
+    assert "spec.podSelector" in message
+
+
+def test_the_pack_derives_the_deployment_label_the_program_names() -> None:
+    """The operator's ``app`` label is the predictor Deployment's name, which the program's naming derives."""
+    from components.naming import CONTAINERS, model_names
+
+    ours = sdep()
+    ours["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"] = [container(name) for name in CONTAINERS]
+    selector = {"matchLabels": {"app": model_names("inference", "m", "predictor").predictor_deployment}}
+    assert prod_messages((SDEP, ours), (NETWORK_POLICY, network_policy(selector))) == []
+    wrong = {"matchLabels": {"app": "m-predictor-0-serve"}}
+    one(prod_messages((SDEP, ours), (NETWORK_POLICY, network_policy(wrong))), "no NetworkPolicy")
+
+
+def test_the_deployment_label_follows_the_operators_name_as_prefix_setting() -> None:
+    """With ``manager.deploymentNameAsPrefix`` on the stack's seldon-core-operator release, a Deployment name past 63
+    characters is ``<sdep>-<md5 of the long name>`` (seldon-core 1.17.1 ``GetDeploymentName``), and so is its ``app``
+    label."""
+    import hashlib
+
+    name = "m" * 30
+    long_sdep = sdep()
+    long_sdep["metadata"]["name"] = name
+    full = f"{name}-predictor-0-serve" + "-x" * 20
+    long_sdep["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"][0]["name"] = "serve" + "-x" * 20
+    prefixed = f"{name}-{hashlib.md5(full.encode()).hexdigest()}"
+    hashed = f"seldon-{hashlib.md5(full.encode()).hexdigest()}"
+    release = {"chart": "seldon-core-operator", "values": {"manager": {"deploymentNameAsPrefix": True}}}
+    objects: list[Any] = [(SDEP, long_sdep), ("kubernetes:helm.sh/v3:Release", release)]
+    assert prod_messages(*objects, (NETWORK_POLICY, network_policy({"matchLabels": {"app": prefixed}}))) == []
+    one(prod_messages(*objects, (NETWORK_POLICY, network_policy({"matchLabels": {"app": hashed}}))), "no NetworkPolicy")
+    release["values"] = {}
+    assert prod_messages(*objects, (NETWORK_POLICY, network_policy({"matchLabels": {"app": hashed}}))) == []
+
+
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+
+
+def isvc(**pod: Any) -> dict[str, Any]:
+    """KServe InferenceService ``m`` in ``inference``, a custom predictor labelled like the program's."""
+    predictor = {"labels": {PREDICTOR_LABEL: "m-predictor"}, "containers": [container("kserve-container")]}
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "m", "namespace": "inference", "labels": {"team": "ml"}},
+        "spec": {"predictor": {**predictor, **copy.deepcopy(RESTRICTED_POD), **pod}},
+    }
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        {"matchLabels": {PREDICTOR_LABEL: "m-predictor"}},  # spec.predictor.labels
+        {"matchLabels": {"serving.kserve.io/inferenceservice": "m", "component": "predictor"}},  # KServe's own
+        {"matchLabels": {"team": "ml"}},  # the InferenceService's labels
+    ],
+)
+def test_a_kserve_predictor_selected_by_a_network_policy_passes(selector: dict[str, Any]) -> None:
+    assert prod_messages((ISVC, isvc()), (NETWORK_POLICY, network_policy(selector))) == []
+
+
+def test_a_kserve_predictor_without_network_policy_or_restricted_pod_fails() -> None:
+    one(prod_messages((ISVC, isvc())), "InferenceService inference/m predictor: no NetworkPolicy")
+    found = prod_messages((ISVC, isvc(automountServiceAccountToken=True)), (NETWORK_POLICY, network_policy({})))
+    one(found, "InferenceService inference/m: pod spec spec.predictor mounts a service-account token")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# prod-image-digests (advisory)
+# ---------------------------------------------------------------------------------------------------------------
+
+DIGEST = "sha256:" + "0" * 64  # a made-up digest: the policy checks the form, not the registry
+
+
+def digest_messages(objects: list[Any]) -> list[str]:
+    return [m for m, _ in stack(hardening.prod_image_digests, objects)]
+
+
+def test_digest_policy_is_advisory() -> None:
+    assert hardening.prod_image_digests.enforcement_level is not None
+    assert hardening.prod_image_digests.enforcement_level.value == "advisory"
+
+
+def test_tags_on_a_prod_like_stack_are_pointed_out_digests_are_not() -> None:
+    tagged = deployment([container("a"), container("b", image=f"repo/serve@{DIGEST}"), container("c", image=f"r/c:1@{DIGEST}")])
+    cache = {"metadata": {"name": "ns-m"}, "spec": {"images": ["repo/serve:1.0", f"repo/serve@{DIGEST}"]}}
+    found = digest_messages([PROD, (DEPLOYMENT, tagged), (IMAGE_CACHE, cache)])
+    assert len(found) == 2, found
+    assert "container 'a'" in found[0] and "'repo/serve:1.0' by tag, not by digest" in found[0]
+    assert found[0].startswith("this stack is prod-like (Bucket r0 is protected)")
+    assert "ImageCache ns-m: spec.images[0] 'repo/serve:1.0' is named by tag" in found[1]
+
+
+def test_tags_on_a_stack_that_is_not_prod_like_pass() -> None:
+    assert digest_messages([(BUCKET, {"bucket": "b"}, False), (DEPLOYMENT, deployment())]) == []
 
 
 # ---------------------------------------------------------------------------------------------------------------

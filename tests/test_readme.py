@@ -77,3 +77,13 @@ def test_every_relative_link_in_the_docs_resolves() -> None:
             elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
                 broken.append(f"{page.name}: {target}: no such heading")
     assert broken == []
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = re.search(r"## Quick start\n.*?```bash\n(.*?)```", readme, re.S)
+    assert quick_start is not None
+    commands = quick_start.group(1).strip().splitlines()
+    assert len(commands) == 2, "the quick start is two commands: install, then test"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert ci[-1] == commands[1]

@@ -298,7 +298,9 @@ def test_diff_lists_added_and_removed_resources_and_outputs(tmp_path: Path) -> N
     rendered = render.render_stack("dev", {"models": [*models, extra], "protectBucket": True})
     render.write(rendered, two)
 
-    new = [r for r in rendered.resources if r["name"] == "digits" or r["name"].startswith("digits-")]
+    # protectBucket makes the stack prod-like (StackConfig.prod_like): the first model gains its NetworkPolicy too.
+    added_names = ("digits-", "fashion-mnist-network-policy")
+    new = [r for r in rendered.resources if r["name"] == "digits" or r["name"].startswith(added_names)]
     forward = render.diff(one, two)
     assert [line for line in forward.lines if line.startswith("+ ") and " output " not in line] == [
         f"+ {r['type']} {r['name']}" for r in new

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -24,116 +25,125 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 
 @dataclass(frozen=True)
 class Action:
-    majors: frozenset[str]
+    pins: dict[str, str]
+    """Commit SHA -> the release tag it is (``git rev-parse <tag>^{commit}`` in a clone of the action)."""
     inputs: frozenset[str]
     required: frozenset[str] = frozenset()
 
 
+# Each action's inputs as its action.yml declares them at the pinned commit (all node20 actions).
 ACTIONS: dict[str, Action] = {
-    # actions/checkout, action.yml at commit 02c73802609a582111d8af3a9cd6519263dd983a (runs on node20: the v4 line).
     "actions/checkout": Action(
-        majors=frozenset({"v4"}),
+        pins={"11d5960a326750d5838078e36cf38b85af677262": "v4.4.0"},
         inputs=frozenset(
             [
-                "repository",
+                "allow-unsafe-pr-checkout",
+                "clean",
+                "fetch-depth",
+                "fetch-tags",
+                "filter",
+                "github-server-url",
+                "lfs",
+                "path",
+                "persist-credentials",
                 "ref",
-                "token",
+                "repository",
+                "set-safe-directory",
+                "show-progress",
+                "sparse-checkout",
+                "sparse-checkout-cone-mode",
                 "ssh-key",
                 "ssh-known-hosts",
                 "ssh-strict",
                 "ssh-user",
-                "persist-credentials",
-                "path",
-                "clean",
-                "filter",
-                "sparse-checkout",
-                "sparse-checkout-cone-mode",
-                "fetch-depth",
-                "fetch-tags",
-                "show-progress",
-                "reference",
-                "lfs",
                 "submodules",
-                "set-safe-directory",
-                "github-server-url",
+                "token",
             ]
         ),
     ),
-    # actions/setup-python, action.yml at commit 05b0430d2d0525a63c8ea5bc7d09fc0e14911520 (node20: the v5 line).
     "actions/setup-python": Action(
-        majors=frozenset({"v5"}),
+        pins={"a26af69be951a213d495a4c3e4e4022e16d87065": "v5.6.0"},
         inputs=frozenset(
             [
+                "allow-prereleases",
+                "architecture",
+                "cache",
+                "cache-dependency-path",
+                "check-latest",
+                "freethreaded",
                 "python-version",
                 "python-version-file",
-                "cache",
-                "architecture",
-                "check-latest",
                 "token",
-                "cache-dependency-path",
                 "update-environment",
-                "allow-prereleases",
-                "ignore-platform-version",
             ]
         ),
     ),
-    # actions/github-script, action.yml at commits 044ebbb94591db039a428f61a178e6f8168c4ffc (node16, v6) and
-    # 35053f82bc1ddfe8d46e9709c6658ba87a2cfc46 (node24, v8): the same inputs on both sides of v7 (node20).
     "actions/github-script": Action(
-        majors=frozenset({"v7"}),
+        pins={"f28e40c7f34bde8b3046d885e986cb6290c5673b": "v7.1.0"},
         inputs=frozenset(
             [
-                "script",
-                "github-token",
+                "base-url",
                 "debug",
-                "user-agent",
+                "github-token",
                 "previews",
                 "result-encoding",
                 "retries",
                 "retry-exempt-status-codes",
-                "base-url",
+                "script",
+                "user-agent",
             ]
         ),
         required=frozenset({"script"}),
     ),
-    # pulumi/actions, action.yml at commit 4ddd4329226d5f7fdca0bc1fe3a0a659f4de25fe (node20; `refresh` runs the
-    # command with --refresh, which README.md "Migrating from v5" names as v6's change). No input is required:
-    # without `command` the action only installs the Pulumi CLI.
+    "actions/upload-artifact": Action(
+        pins={"ea165f8d65b6e75b540449e92b4886f43607fa02": "v4.6.2"},
+        inputs=frozenset(
+            ["compression-level", "if-no-files-found", "include-hidden-files", "name", "overwrite", "path", "retention-days"]
+        ),
+        required=frozenset({"path"}),
+    ),
+    # No input is required: without `command` the action only installs the Pulumi CLI.
     "pulumi/actions": Action(
-        majors=frozenset({"v6"}),
+        pins={"8582a9e8cc630786854029b4e09281acd6794b58": "v6.6.1"},
         inputs=frozenset(
             [
+                "always-include-summary",
+                "cloud-url",
+                "color",
                 "command",
-                "stack-name",
-                "pulumi-version",
-                "pulumi-version-file",
-                "work-dir",
                 "comment-on-pr",
                 "comment-on-pr-number",
                 "comment-on-summary",
-                "github-token",
-                "cloud-url",
-                "secrets-provider",
-                "parallel",
-                "message",
                 "config-map",
-                "expect-no-changes",
+                "continue-on-error",
+                "debug",
                 "diff",
-                "replace",
-                "target",
-                "target-dependents",
-                "policyPacks",
-                "policyPackConfigs",
-                "refresh",
-                "upsert",
-                "remove",
                 "edit-pr-comment",
-                "color",
+                "exclude",
+                "exclude-dependents",
                 "exclude-protected",
+                "expect-no-changes",
+                "github-token",
+                "log-flow",
+                "log-verbosity",
+                "message",
+                "parallel",
                 "plan",
+                "policyPackConfigs",
+                "policyPacks",
+                "pulumi-version",
+                "pulumi-version-file",
+                "refresh",
+                "remove",
+                "replace",
+                "secrets-provider",
+                "stack-name",
                 "suppress-outputs",
                 "suppress-progress",
-                "always-include-summary",
+                "target",
+                "target-dependents",
+                "upsert",
+                "work-dir",
             ]
         ),
     ),
@@ -170,8 +180,8 @@ def action_problems(workflow: dict[str, Any]) -> list[str]:
             if action is None:
                 problems.append(f"{where}: action not in the table")
                 continue
-            if ref not in action.majors:
-                problems.append(f"{where}: version {ref!r} is not one of {sorted(action.majors)}")
+            if ref not in action.pins:
+                problems.append(f"{where}: {ref!r} is not a pinned commit of {name} ({sorted(action.pins.values())})")
             given = set(step.get("with") or {})
             problems += [f"{where}: no input {key!r}" for key in sorted(given - action.inputs)]
             problems += [f"{where}: required input {key!r} missing" for key in sorted(action.required - given)]
@@ -223,7 +233,7 @@ def test_workflows_are_valid_yaml_with_runnable_jobs(workflow: dict[str, Any]) -
         assert steps(job), name
         for step in steps(job):
             assert ("uses" in step) != ("run" in step), step
-        assert steps(job)[0]["uses"] == "actions/checkout@v4", name
+        assert steps(job)[0]["uses"].startswith("actions/checkout@"), name
 
 
 def test_only_actions_versions_and_inputs_that_exist(workflow: dict[str, Any]) -> None:
@@ -231,23 +241,28 @@ def test_only_actions_versions_and_inputs_that_exist(workflow: dict[str, Any]) -
 
 
 def test_the_action_check_catches_what_does_not_exist() -> None:
+    (pulumi_sha,) = ACTIONS["pulumi/actions"].pins
+    (script_sha,) = ACTIONS["actions/github-script"].pins
     bad = {
         "jobs": {
             "j": {
                 "steps": [
-                    {"uses": "pulumi/actions@v6", "with": {"command": "preview", "stack_name": "dev", "policy-packs": "p"}},
-                    {"uses": "pulumi/actions@v99"},
-                    {"uses": "actions/github-script@v7", "with": {"github-token": "t"}},
+                    {
+                        "uses": f"pulumi/actions@{pulumi_sha}",
+                        "with": {"command": "preview", "stack_name": "d", "policy-packs": "p"},
+                    },
+                    {"uses": "pulumi/actions@v6"},
+                    {"uses": f"actions/github-script@{script_sha}", "with": {"github-token": "t"}},
                     {"uses": "someone/else@v1"},
                 ]
             }
         }
     }
     assert action_problems(bad) == [
-        "j.steps[0] pulumi/actions@v6: no input 'policy-packs'",
-        "j.steps[0] pulumi/actions@v6: no input 'stack_name'",
-        "j.steps[1] pulumi/actions@v99: version 'v99' is not one of ['v6']",
-        "j.steps[2] actions/github-script@v7: required input 'script' missing",
+        f"j.steps[0] pulumi/actions@{pulumi_sha}: no input 'policy-packs'",
+        f"j.steps[0] pulumi/actions@{pulumi_sha}: no input 'stack_name'",
+        "j.steps[1] pulumi/actions@v6: 'v6' is not a pinned commit of pulumi/actions (['v6.6.1'])",
+        f"j.steps[2] actions/github-script@{script_sha}: required input 'script' missing",
         "j.steps[3] someone/else@v1: action not in the table",
     ]
 
@@ -325,7 +340,6 @@ def test_deploy_runs_every_stack_but_prod_on_its_own(tmp_path: Path) -> None:
 def test_preview_on_pull_requests_tests_then_previews_with_secrets() -> None:
     workflow = load("preview.yml")
     assert "pull_request" in triggers(workflow)
-    assert workflow["permissions"]["pull-requests"] == "write"
     jobs = workflow["jobs"]
 
     test = jobs["test"]
@@ -424,7 +438,7 @@ def test_every_cloud_job_sets_the_secrets_its_stack_lacks_before_pulumi_runs() -
         assert step["env"] == {v: f"${{{{ secrets.{v} }}}}" for v in CI_SECRETS.values()}, name
         order = steps(job)
         assert order.index(step) < order.index(pulumi_steps(job)[0]), name
-        installs = [i for i, s in enumerate(order) if s.get("uses") == "pulumi/actions@v6" and "with" not in s]
+        installs = [i for i, s in enumerate(order) if s.get("uses", "").startswith("pulumi/actions@") and "with" not in s]
         assert installs and installs[0] < order.index(step), f"{name}: the Pulumi CLI must be installed first"
 
 
@@ -448,13 +462,14 @@ def _fake_project(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_the_secrets_step_pipes_each_missing_secret_to_pulumi_config(tmp_path: Path) -> None:
     _, job = next((n, j) for n, j in cloud_jobs() if n.startswith("preview.yml"))
-    script = step_running(job, "--missing-secrets")["run"].replace("${{ matrix.stack }}", "dev")
+    script = step_running(job, "--missing-secrets")["run"]
     work, log = _fake_project(tmp_path)
     env = {
         "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
         "PYTHONPATH": str(ROOT),
         "RUNNER_TEMP": str(tmp_path),
         "STACK": "acme/dev",
+        "STACK_NAME": "dev",
         "OSS_ACCESS_KEY_ID": "id-from-ci",
         "OSS_ACCESS_KEY_SECRET": "secret-from-ci",
     }
@@ -476,6 +491,218 @@ def test_the_secrets_step_pipes_each_missing_secret_to_pulumi_config(tmp_path: P
 
     # prod holds no such key: nothing is set.
     log.unlink()
-    prod = step_running(job, "--missing-secrets")["run"].replace("${{ matrix.stack }}", "prod")
-    assert run_script(prod, work, env).returncode == 0
+    assert run_script(script, work, env | {"STACK_NAME": "prod"}).returncode == 0
     assert not log.exists()
+
+
+# --------------------------------------------------------------------------------------------------- hardening
+# What zizmor (`.ci/run`) asks of the workflows, checked here on our own terms so each property has a test that
+# names the step that breaks it.
+
+ALL_WORKFLOWS = ["preview.yml", "deploy.yml", "simulate.yml"]
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
+PINNED = re.compile(r"([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
+
+
+def test_every_workflow_is_listed_here() -> None:
+    assert sorted(p.name for p in WORKFLOWS.glob("*.y*ml")) == sorted(ALL_WORKFLOWS)
+
+
+def injection_problems(workflow: dict[str, Any]) -> list[str]:
+    """Every ``${{ }}`` inside a ``run:`` script: a value reaches the shell only through ``env:``."""
+    return [
+        f"{job_name}.steps[{i}]: {match}"
+        for job_name, job in workflow["jobs"].items()
+        for i, step in enumerate(steps(job))
+        for match in re.findall(r"\$\{\{.*?\}\}", step.get("run", ""))
+    ]
+
+
+def pin_problems(text: str) -> list[str]:
+    """Every ``uses:`` line that is not ``owner/repo@<sha of a known release> # <that release>``."""
+    problems = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = USES_LINE.match(line)
+        if match is None:
+            continue
+        pinned = PINNED.fullmatch(match.group(1))
+        if pinned is None:
+            problems.append(f"line {number}: {match.group(1)} is not pinned to a commit")
+            continue
+        action = ACTIONS.get(pinned.group(1))
+        version = action.pins.get(pinned.group(2)) if action else None
+        if match.group(2).strip() != f"# {version}":
+            problems.append(f"line {number}: {match.group(1)} needs the comment '# {version}' (its release)")
+    return problems
+
+
+def permission_problems(workflow: dict[str, Any], wanted: dict[str, dict[str, str]]) -> list[str]:
+    problems = [] if workflow.get("permissions") == {} else [f"workflow-wide permissions {workflow.get('permissions')}"]
+    for name, job in workflow["jobs"].items():
+        if job.get("permissions") != wanted.get(name):
+            problems.append(f"{name}: permissions {job.get('permissions')} instead of {wanted.get(name)}")
+    return problems
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_no_expression_inside_a_run_script(name: str) -> None:
+    assert injection_problems(load(name)) == []
+
+
+def test_the_injection_check_finds_an_expression_in_a_script() -> None:
+    bad = {"jobs": {"j": {"steps": [{"run": 'echo "${{ matrix.stack }}"'}, {"run": "echo $X", "env": {"X": "${{ a }}"}}]}}}
+    assert injection_problems(bad) == ["j.steps[0]: ${{ matrix.stack }}"]
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_every_action_is_pinned_to_a_release_commit_named_in_a_comment(name: str) -> None:
+    text = (WORKFLOWS / name).read_text()
+    assert pin_problems(text) == []
+    assert action_problems(load(name)) == []
+
+
+def test_the_pin_check_refuses_tags_unknown_commits_and_wrong_comments() -> None:
+    (checkout,) = ACTIONS["actions/checkout"].pins
+    text = "\n".join(
+        [
+            "      - uses: actions/checkout@v4",
+            f"      - uses: actions/checkout@{checkout} # v4.4.0",
+            f"        uses: actions/checkout@{checkout} # v4.3.0",
+            f"      - uses: actions/checkout@{checkout}",
+            f"      - uses: actions/checkout@{'0' * 40} # v4.4.0",
+        ]
+    )
+    assert pin_problems(text) == [
+        "line 1: actions/checkout@v4 is not pinned to a commit",
+        f"line 3: actions/checkout@{checkout} needs the comment '# v4.4.0' (its release)",
+        f"line 4: actions/checkout@{checkout} needs the comment '# v4.4.0' (its release)",
+        f"line 5: actions/checkout@{'0' * 40} needs the comment '# None' (its release)",
+    ]
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_no_checkout_keeps_its_credentials(name: str) -> None:
+    for job_name, job in load(name)["jobs"].items():
+        for step in steps(job):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, job_name
+
+
+@pytest.mark.parametrize(
+    ("name", "wanted"),
+    [
+        (
+            "preview.yml",
+            {
+                "test": {"contents": "read"},
+                "preview": {"contents": "read", "pull-requests": "write"},
+                "render-diff": {"contents": "read", "pull-requests": "write"},
+            },
+        ),
+        ("deploy.yml", {"test": {"contents": "read"}, "up": {"contents": "read"}, "prod": {"contents": "read"}}),
+        ("simulate.yml", {"simulate": {"contents": "read", "pull-requests": "write"}}),
+    ],
+)
+def test_each_job_gets_only_the_permissions_it_uses(name: str, wanted: dict[str, dict[str, str]]) -> None:
+    assert permission_problems(load(name), wanted) == []
+
+
+def test_the_permission_check_refuses_workflow_wide_and_extra_grants() -> None:
+    bad = {"permissions": {"pull-requests": "write"}, "jobs": {"t": {"permissions": {"contents": "write"}}, "u": {}}}
+    assert permission_problems(bad, {"t": {"contents": "read"}, "u": {"contents": "read"}}) == [
+        "workflow-wide permissions {'pull-requests': 'write'}",
+        "t: permissions {'contents': 'write'} instead of {'contents': 'read'}",
+        "u: permissions None instead of {'contents': 'read'}",
+    ]
+
+
+def test_jobs_that_comment_hold_the_write_permission_and_the_others_do_not() -> None:
+    for name in ALL_WORKFLOWS:
+        for job_name, job in load(name)["jobs"].items():
+            comments = any(
+                s.get("uses", "").startswith("actions/github-script@") or (s.get("with") or {}).get("comment-on-pr")
+                for s in steps(job)
+            )
+            granted = (job.get("permissions") or {}).get("pull-requests") == "write"
+            assert comments == granted, f"{name}:{job_name}"
+
+
+# --------------------------------------------------------------------------------------------------- stack names
+# Pulumi's rule (pulumi/pulumi v3.259.0, sdk/go/common/tokens/stack_name.go, ParseStackName): 1 to 100 characters
+# of [A-Za-z0-9_.-]. Its own test table (stack_name_test.go) is transcribed where it gives a verdict.
+
+STACKS_SCRIPT = ROOT / ".ci" / "stacks.py"
+
+
+def list_stacks(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(STACKS_SCRIPT), "--dir", str(directory), *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(
+    "name",
+    # stack_name_test.go's valid inputs, then the edges: one character, exactly 100, each allowed symbol alone.
+    ["my-stack", "stack", "s-92", "stack_foo", "foo_bar_123", "a", "A" * 100, "0", "-", "_", "."],
+)
+def test_valid_stack_names_are_listed(tmp_path: Path, name: str) -> None:
+    (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
+    done = list_stacks(tmp_path)
+    assert (done.returncode, done.stdout) == (0, json.dumps([name]) + "\n")
+
+
+@pytest.mark.parametrize(
+    "name",
+    # stack_name_test.go's invalid inputs (the empty name is "Pulumi..yaml"; "foo/bar" cannot be a file name), then 101 characters and shell syntax.
+    ["", "!my stack!", "my bad", "mybad%", "A" * 101, "$(touch pwned)", "a;b", "dev\n", "`id`", "é", "${{ github.token }}"],
+)
+def test_a_file_name_pulumi_would_refuse_fails_and_lists_nothing(tmp_path: Path, name: str) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
+    done = list_stacks(tmp_path)
+    assert done.returncode == 1
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("::error::stack file ") and "is not a Pulumi stack name" in line
+    assert json.dumps(name) in line
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_the_list_leaves_out_what_is_excepted_and_can_print_lines(tmp_path: Path) -> None:
+    for name in ("dev", "prod", "staging"):
+        (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
+    assert list_stacks(tmp_path, "--except", "prod").stdout == '["dev", "staging"]\n'
+    assert list_stacks(tmp_path, "--lines").stdout == "dev\nprod\nstaging\n"
+
+
+def test_a_bad_stack_file_name_fails_the_listing_step_before_any_job_gets_it(tmp_path: Path) -> None:
+    for name in ("preview.yml", "deploy.yml"):
+        step = next(s for s in steps(load(name)["jobs"]["test"]) if s.get("id") == "stacks")
+        work = tmp_path / name
+        (work / ".ci").mkdir(parents=True)
+        (work / ".ci" / "stacks.py").write_text(STACKS_SCRIPT.read_text())
+        (work / "Pulumi.dev.yaml").write_text("config: {}\n")
+        (work / "Pulumi.$(touch pwned).yaml").write_text("config: {}\n")
+        output = work / "github_output"
+        done = run_script(step["run"], work, {"GITHUB_OUTPUT": str(output)})
+        assert done.returncode == 1, name
+        assert "::error::stack file" in done.stdout
+        assert not output.exists() and not (work / "pwned").exists()
+
+
+def test_the_loops_over_stacks_take_the_checked_names() -> None:
+    render_diff = step_running(load("preview.yml")["jobs"]["render-diff"], "git worktree add")
+    assert render_diff["env"]["STACKS"] == "${{ needs.test.outputs.stacks }}"
+    assert 'json.loads(os.environ["STACKS"])' in render_diff["run"]
+    loops = [s for s in steps(load("simulate.yml")["jobs"]["simulate"]) if "for stack in" in s.get("run", "")]
+    assert len(loops) == 2  # the simulation and the tuning
+    assert all("head/.ci/stacks.py --dir head --lines" in s["run"] for s in loops)
+    for name in ALL_WORKFLOWS:
+        for job in load(name)["jobs"].values():
+            for step in steps(job):
+                assert "Pulumi.*.yaml" not in step.get("run", ""), f"{name}: a raw glob of stack files"
+
+
+def test_ci_runs_zizmor_offline_after_mypy_and_before_pytest() -> None:
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("venv/bin/")]
+    assert lines.index("venv/bin/mypy .") < lines.index("venv/bin/zizmor --offline .github/workflows")
+    assert lines.index("venv/bin/zizmor --offline .github/workflows") < lines.index("venv/bin/python -m pytest")
+    pinned = [line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("zizmor")]
+    assert len(pinned) == 1 and re.fullmatch(r"zizmor==\d+\.\d+\.\d+", pinned[0])

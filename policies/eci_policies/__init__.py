@@ -10,7 +10,7 @@ from .autoscaling import hpa_autoscaling_v2, hpa_behavior, hpa_max_within_elasti
 from .credentials import no_plaintext_credentials
 from .elastic import eci_specs_allowed, elastic_unit_bounds, elastic_unit_order, spot_price_limit
 from .framework import PackResourcePolicy, PackStackPolicy
-from .hardening import prod_hardening
+from .hardening import prod_hardening, prod_image_digests
 from .ingress import ingress_tls
 from .kserve import kserve_external_autoscaler
 from .podsecurity import no_host_namespaces, no_host_path_volumes, no_load_balancer_services, no_privileged_containers
@@ -57,6 +57,7 @@ STACK_POLICIES: list[PackStackPolicy] = [
     prod_hardening,
     oss_volume_auth_where_mounted,
     kserve_external_autoscaler,
+    prod_image_digests,
 ]
 
 POLICIES: list[PackResourcePolicy | PackStackPolicy] = [*RESOURCE_POLICIES, *STACK_POLICIES]
