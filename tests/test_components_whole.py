@@ -694,3 +694,11 @@ def test_what_reads_the_ingress_route_or_host_waits_for_the_ingress() -> None:
     readers = {r.name: r for r in result.of_type("kubernetes:core/v1:ConfigMap")}
     assert ingress.urn in readers["by-route"].dependencies
     assert ingress.urn in readers["by-host"].dependencies
+
+
+def test_a_model_volume_without_any_credential_is_a_programming_error_that_says_what_it_needs() -> None:
+    """The config layer always gives one of the three (stackconfig/volume_auth.py); a caller that does not is told which."""
+    with pytest.raises(AssertionError, match=r"^ModelVolume needs rrsa_role_name, ram_role_name or access_key$"):
+        run(lambda o, _: {"claim": ModelVolume("v", {"namespace": "ns", "volume_name": "pv", "claim_name": "c", "secret_name": "s",
+                                                     "bucket": "bk", "endpoint": "e", "size": "1Gi", "rrsa_role_name": None,
+                                                     "ram_role_name": None, "access_key": None}, o).claim_name})  # fmt: skip
