@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from tools.simulate import SimulateError
-from tools.simulate.hpa import DEFAULT_DOWN, DEFAULT_UP, Behavior, Policy, Rules, generate_rules, milli_value
+from tools.simulate.hpa import DEFAULT_DOWN, DEFAULT_UP, Behavior, Policy, Rules, approximate_float, generate_rules, milli_value
 
 SPOT_STRATEGY = "k8s.aliyun.com/eci-spot-strategy"
 SPOT_PRICE_LIMIT = "k8s.aliyun.com/eci-spot-price-limit"
@@ -361,11 +361,17 @@ def _behavior(raw: Any, where: str) -> Behavior | None:
             raise SimulateError(f"{where}.behavior.{key}.selectPolicy: {select!r} is not Max, Min or Disabled")
         window = given.get("stabilizationWindowSeconds")
         tolerance = given.get("tolerance")
+        try:
+            tolerance_value = None if tolerance is None else approximate_float(tolerance)
+        except ValueError as err:
+            raise SimulateError(f"{where}.behavior.{key}.tolerance: {err}") from None
+        if tolerance_value is not None and tolerance_value < 0:
+            raise SimulateError(f"{where}.behavior.{key}.tolerance: {tolerance!r} is negative (the API refuses it)")
         parsed = Rules(
             window=None if window is None else _int(window, f"{where}.behavior.{key}.stabilizationWindowSeconds"),
             select=str(select) if select is not None else default.select,
             policies=tuple(policies),
-            tolerance=None if tolerance is None else milli_value(tolerance) / 1000,
+            tolerance=tolerance_value,
         )
         return generate_rules(
             parsed, default, window=window is not None, select=select is not None, policies=raw_policies is not None
