@@ -290,7 +290,7 @@ def test_normalize_desired_replicas_with_behavior(
     """horizontal_test.go TestNormalizeDesiredReplicasWithBehavior: stabilizeRecommendationWithBehaviors."""
     behavior = Behavior(Rules(up_window, MAX, ()), Rules(down_window, MAX, ()))
     hpa = HpaController(behavior, target_milli=1000, recommendations=recs(*history))
-    stabilized, _ = hpa.stabilize_with_behaviors(current, desired, NOW)
+    stabilized = hpa.stabilize_with_behaviors(current, desired, NOW)
     assert stabilized == expected, name
     if stored is not None:
         assert hpa.recommendations is not None

@@ -14,6 +14,8 @@ reaches the controller. The stacks never set it.
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,7 +36,9 @@ from tools.simulate.hpa import (
     Policy,
     Rules,
     approximate_float,
+    convert_desired_replicas_with_rules,
     external_per_pod_replicas,
+    generate_rules,
     milli_value,
     parse_quantity,
     quantity_value,
@@ -43,6 +47,7 @@ from tools.simulate.objects import find_models, load_manifest_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "simulate"
 BIG = 10**9  # a usage far above any target: the proposal is always above the limits
+NOW = 10_000.0
 
 
 # ------------------------------------------------------------------------------------------ tolerance band
@@ -396,3 +401,178 @@ def test_averagevalue_suffixes_reach_the_target(tmp_path: Path) -> None:
     for written, milli in (("'10'", 10_000), ("10500m", 10_500), ("0.01k", 10_000), ("1Ki", 1_024_000)):
         hpa.write_text(text.replace("averageValue: '10'", f"averageValue: {written}"), encoding="utf-8")
         assert find_models(load_manifest_dir(tmp_path))[0].hpa.target_milli == milli, written
+
+
+# ------------------------------------------------------------------------------------------ edges found by mutation
+
+
+@pytest.mark.parametrize(
+    ("status", "usage", "down", "up", "expected"),
+    [
+        (0, 5_000, 0.1, 0.1, (5, 0)),  # no pods: usage / 0 is +Inf in Go's float division, outside any finite band
+        (0, 0, 0.1, 0.1, (0, 0)),  # 0 / 0 is NaN: never within, ceil(0 / target) = 0
+        (3, 0, 1.0, 0.1, (3, 0)),  # ratio 0 is within a down tolerance of 1.0: the count stays
+        (0, 5_000, 0.1, math.inf, (0, 0)),  # +Inf is within an infinite up tolerance: the status count (0) stays
+    ],
+)
+def test_external_per_pod_zero_cases(status: int, usage: int, down: float, up: float, expected: tuple[int, int]) -> None:
+    """``GetExternalPerPodMetricReplicas`` with no pods or no usage, hand-computed with IEEE float rules."""
+    assert external_per_pod_replicas(status, 1000, usage, down, up) == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "desired", "min_r", "max_r", "expected"),
+    [
+        (2, 10, 1, 4, (4, "TooManyReplicas")),  # scale-up limit max(2 * 2, 4) = 4 = maxReplicas: max wins the name
+        (2, 10, 1, 5, (4, "ScaleUpLimit")),
+        (2, 3, 1, 5, (3, "DesiredWithinRange")),
+        (2, 0, 1, 5, (1, "TooFewReplicas")),
+        (3, 6, 1, 10, (6, "DesiredWithinRange")),  # limit max(6, 4) = 6: the edge is allowed
+        (3, 7, 1, 10, (6, "ScaleUpLimit")),
+        (1, 5, 1, 10, (4, "ScaleUpLimit")),  # limit max(2, 4) = 4
+    ],
+)
+def test_legacy_convert_with_rules(current: int, desired: int, min_r: int, max_r: int, expected: tuple[int, str]) -> None:
+    """``convertDesiredReplicasWithRules``, hand-computed: the count and the condition's reason."""
+    assert convert_desired_replicas_with_rules(current, desired, min_r, max_r) == expected
+
+
+def test_bounds_reasons() -> None:
+    """``reconcileAutoscaler``'s reasons when the current count is outside the bounds (no metric is read)."""
+    above = HpaController(None, target_milli=1000).sync(12, 12, 0, 1, 10, NOW)
+    assert (above.desired, above.reason, above.metric_milli) == (10, "Current number of replicas above Spec.MaxReplicas", None)
+    below = HpaController(None, target_milli=1000).sync(1, 1, 0, 3, 10, NOW)
+    assert (below.desired, below.reason) == (3, "Current number of replicas below Spec.MinReplicas")
+    off = HpaController(None, target_milli=1000).sync(0, 0, 5_000, 1, 10, NOW)
+    assert (off.desired, off.rescale, off.reason) == (0, False, "ScalingDisabled")
+
+
+def test_forced_scale_down_with_no_policies_stores_the_event() -> None:
+    """A scale-down forced by maxReplicas with ``Disabled`` and no policies: the event is stored with the longest
+    period 0 (``getLongestPolicyPeriod`` of no policies)."""
+    behavior = Behavior(DEFAULT_UP, Rules(0, DISABLED, ()))
+    hpa = HpaController(behavior, target_milli=1000)
+    result = hpa.sync(12, 12, 0, 1, 10, NOW)
+    assert (result.desired, result.rescale) == (10, True)
+    assert [(e.change, e.ts) for e in hpa.down_events] == [(2, NOW)]
+    hpa.sync(11, 11, 0, 1, 10, NOW + 1)
+    assert [(e.change, e.ts) for e in hpa.down_events] == [(1, NOW + 1)]  # the first is outdated at once and reused
+
+
+def test_percent_scale_down_on_a_large_count() -> None:
+    """Percent 50 per 60 s from 1000 pods: int(1000 * 0.5) = 500 exactly; Percent 100 per 60 s up: 2000."""
+    down = Behavior(DEFAULT_UP, Rules(0, MAX, (Policy(PERCENT, 50, 60),)))
+    assert HpaController(down, target_milli=1000).convert_with_behavior_rate(1000, 1, 1, 5000, NOW) == (500, "ScaleDownLimit")
+    up = Behavior(Rules(0, MAX, (Policy(PERCENT, 100, 60),)), DEFAULT_DOWN)
+    assert HpaController(up, target_milli=1000).convert_with_behavior_rate(1000, 4000, 1, 5000, NOW) == (2000, "ScaleUpLimit")
+
+
+def test_tolerance_float_as_go_computes_it() -> None:
+    """``AsApproximateFloat64`` = mantissa * ``math.Pow10(scale)``: ``50m`` is 50 * (1 / 1e3); ``0.1`` 1 * (1 / 1e1);
+    beyond the float range +Inf."""
+    assert approximate_float("50m") == 50 * (1 / 1e3)
+    assert approximate_float("0.1") == 1 / 1e1
+    assert approximate_float("12k") == 12 * 1e3
+    assert approximate_float("1e400") == math.inf
+    assert approximate_float("1.5Ki") == 1536.0
+
+
+def test_generate_rules_takes_only_what_the_object_sets() -> None:
+    """``GenerateHPAScaleUpRules`` / ``copyHPAScalingRules``: each field the object leaves out is the default's."""
+    given = Rules(120, MIN, (Policy(PODS, 1, 60),), tolerance=0.2)
+    assert generate_rules(given, DEFAULT_UP, window=False, select=False, policies=False) == Rules(
+        0, MAX, DEFAULT_UP.policies, tolerance=0.2
+    )
+    assert generate_rules(given, DEFAULT_UP, window=True, select=True, policies=True) == given
+    assert generate_rules(None, DEFAULT_DOWN, window=True, select=True, policies=True) == DEFAULT_DOWN
+
+
+def test_behavior_reasons_at_the_edges() -> None:
+    """``convertDesiredReplicasWithBehaviorRate``: a limit equal to maxReplicas is named TooManyReplicas, a desired
+    count equal to the limit is within range, a floor equal to minReplicas is named TooFewReplicas. Hand-computed with
+    Pods 4 per 15 s up (limit 2 + 4 = 6) and Pods 4 per 60 s down (limit 10 - 4 = 6)."""
+    behavior = Behavior(Rules(0, MAX, (Policy(PODS, 4, 15),)), Rules(0, MAX, (Policy(PODS, 4, 60),)))
+    hpa = HpaController(behavior, target_milli=1000)
+    assert hpa.convert_with_behavior_rate(2, 10, 1, 6, NOW) == (6, "TooManyReplicas")
+    assert hpa.convert_with_behavior_rate(2, 10, 1, 7, NOW) == (6, "ScaleUpLimit")
+    assert hpa.convert_with_behavior_rate(2, 6, 1, 10, NOW) == (6, "DesiredWithinRange")
+    assert hpa.convert_with_behavior_rate(10, 1, 6, 10, NOW) == (6, "TooFewReplicas")
+    assert hpa.convert_with_behavior_rate(10, 1, 5, 10, NOW) == (6, "ScaleDownLimit")
+    assert hpa.convert_with_behavior_rate(10, 6, 1, 10, NOW) == (6, "DesiredWithinRange")
+    assert convert_desired_replicas_with_rules(2, 1, 1, 5) == (1, "DesiredWithinRange")  # legacy: minReplicas itself
+
+
+def test_stabilize_on_a_fresh_controller_and_reused_slots() -> None:
+    """Without any recommendation yet, the new one is the result (windows 0). On the legacy path a recommendation
+    older than the window is replaced by the new one, which later syncs read: the initial 8 and a 1 at t=15; at t=330
+    both are old and the last one's slot takes (1, 330); at t=345 the 8's slot takes (1, 345)."""
+    fresh = HpaController(Behavior(Rules(0, MAX, ()), Rules(0, MAX, ())), target_milli=1000)
+    assert fresh.stabilize_with_behaviors(5, 3, NOW) == 3
+    assert fresh.recommendations is not None and [(r.value, r.ts) for r in fresh.recommendations] == [(3, NOW)]
+    hpa = HpaController(None, target_milli=10_000, downscale_window=300)
+    assert hpa.sync(8, 8, 5_000, 1, 10, 15.0).desired == 8
+    assert hpa.sync(8, 8, 5_000, 1, 10, 330.0).desired == 1
+    assert hpa.sync(1, 1, 5_000, 1, 10, 345.0).desired == 1
+    assert hpa.recommendations is not None
+    assert [(r.value, r.ts) for r in hpa.recommendations] == [(1, 345.0), (1, 330.0)]
+
+
+def test_sync_result_fields() -> None:
+    """The metric read and the count are reported as read; scaling disabled reports the current count 0."""
+    result = HpaController(None, target_milli=10_000).sync(10, 10, 108_000, 1, 20, 100.0)
+    assert (result.current, result.metric_milli, result.proposal, result.desired, result.rescale) == (10, 108_000, 10, 10, False)
+    off = HpaController(None, target_milli=1000).sync(0, 0, 5_000, 1, 10, NOW)
+    assert (off.current, off.metric_milli, off.proposal) == (0, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1e9223372036854775807", Fraction(1, 10)),  # int32(int64 max) = -1 (Go's conversion keeps the low 32 bits)
+        ("1e-9223372036854775808", Fraction(1)),  # int32(int64 min) = 0
+        ("1e4294967301", Fraction(10**5)),  # 2^32 + 5 -> 5
+        ("1e-1000000000", Fraction(1, 10**9)),  # rounds up to one nano-unit, at once
+        ("-9223372036854775.808", Fraction(-(2**63), 1000)),
+    ],
+)
+def test_parse_quantity_exponent_edges(text: str, value: Fraction) -> None:
+    """``interpret``: the exponent is ``strconv.ParseInt`` (int64) then ``int32(parsed)``."""
+    assert parse_quantity(text) == value
+
+
+FORMAT = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+SUFFIX = "unable to parse quantity's suffix"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1e9223372036854775808", SUFFIX),  # one past int64
+        ("1k5", SUFFIX),
+        ("1Ki3", SUFFIX),
+        ("1m-3", SUFFIX),
+        ("X1", FORMAT),
+        ("1.5.5", FORMAT),
+        ("1mX", FORMAT),
+        ("1e+x", FORMAT),
+        ("1e5x", FORMAT),
+        ("1eX5", FORMAT),
+        ("", "quantities may not be empty"),
+    ],
+)
+def test_parse_quantity_refusals_name_the_problem(text: str, message: str) -> None:
+    """``ErrFormatWrong`` / ``ErrSuffix`` as apimachinery words them (quantity.go), for the scanner's and the suffix's
+    refusals."""
+    with pytest.raises(ValueError) as refused:
+        parse_quantity(text)
+    assert str(refused.value) == message
+
+
+def test_quantity_types_and_int64_edges() -> None:
+    """Only what JSON holds is a quantity (no Decimal); the lowest int64 of milli-units is accepted, one below is not."""
+    with pytest.raises(ValueError, match="not a quantity"):
+        quantity_value(Decimal("1.5"))
+    assert milli_value("-9223372036854775.808") == -(2**63)
+    with pytest.raises(ValueError, match="beyond int64"):
+        milli_value("-9223372036854775.809")
+    assert milli_value("0") == 0 and milli_value("-0") == 0

@@ -278,9 +278,10 @@ class HpaController:
             down = replace(down, window=int(self.downscale_window))
         return Behavior(self.behavior.up, down)
 
-    def stabilize_with_behaviors(self, current: int, desired: int, now: float) -> tuple[int, str]:
+    def stabilize_with_behaviors(self, current: int, desired: int, now: float) -> int:
         """``stabilizeRecommendationWithBehaviors``: clamp the current count between the up-window minimum and the
-        down-window maximum of the recommendations (the new one included), then record the new one."""
+        down-window maximum of the recommendations (the new one included), then record the new one. (The reason it
+        also returns upstream only names the HPA's AbleToScale condition, which is not simulated.)"""
         behavior = self.rules()
         up_window = behavior.up.window or 0
         down_window = behavior.down.window or 0
@@ -306,8 +307,7 @@ class HpaController:
             recs[old_index] = Recommendation(desired, now)
         else:
             recs.append(Recommendation(desired, now))
-        reason = "ScaleUpStabilized" if desired >= current else "ScaleDownStabilized"
-        return recommendation, reason
+        return recommendation
 
     def convert_with_behavior_rate(
         self, current: int, desired: int, min_replicas: int, max_replicas: int, now: float
@@ -338,7 +338,7 @@ class HpaController:
         self, current: int, desired: int, min_replicas: int, max_replicas: int, now: float
     ) -> tuple[int, str]:
         """``normalizeDesiredReplicasWithBehaviors``: stabilize, then the rate limits."""
-        stabilized, _ = self.stabilize_with_behaviors(current, desired, now)
+        stabilized = self.stabilize_with_behaviors(current, desired, now)
         return self.convert_with_behavior_rate(current, stabilized, min_replicas, max_replicas, now)
 
     def store_scale_event(self, prev: int, new: int, now: float) -> None:
@@ -465,7 +465,15 @@ def parse_quantity(text: str) -> Fraction:
         raise ValueError("quantities may not be empty")
     positive, num, denom, suffix = split_quantity(text)
     base, exponent = interpret_suffix(suffix)
-    value = Fraction(int(num + denom), 10 ** len(denom)) * Fraction(base) ** exponent
+    digits = int(num + denom)
+    if base == 2:
+        value = Fraction(digits, 10 ** len(denom)) * 2**exponent
+    else:
+        # The scale is clamped where the outcome cannot change, so that an exponent of 10^9 takes no time: past
+        # 10^400 every value is beyond a float and an int64 of milli-units; below 10^-(digits + 20) every non-zero
+        # value rounds up to one nano-unit.
+        scale = min(max(exponent - len(denom), -(len(num + denom) + 20)), 400)
+        value = digits * Fraction(10) ** scale
     nano = math.ceil(value * 10**9)  # inf.RoundUp of the magnitude to Nano
     if base == 2 and nano > INT64_MAX * 10**9:
         nano = INT64_MAX * 10**9  # the cap at maxAllowed (BinarySI only)
@@ -495,6 +503,25 @@ def milli_value(quantity: object) -> int:
     return milli
 
 
+def _pow10(n: int) -> float:
+    """Go's ``math.Pow10`` for -31 <= n <= 31: ``pow10tab[n]`` (the literal 1eN), or 1 divided by it."""
+    return float(f"1e{n}") if n >= 0 else 1 / float(f"1e{-n}")
+
+
 def approximate_float(quantity: object) -> float:
-    """``Quantity.AsApproximateFloat64()``, how the controller reads ``behavior.*.tolerance`` (KEP-4951)."""
-    return float(quantity_value(quantity))
+    """``Quantity.AsApproximateFloat64()``, how the controller reads ``behavior.*.tolerance`` (KEP-4951): for the
+    amounts ``ParseQuantity`` keeps as an int64 mantissa and a decimal scale (at most 18 digits, scale >= -9),
+    ``mantissa * math.Pow10(scale)`` in float arithmetic, as Go computes it; otherwise the correctly rounded value
+    (infinite past the float range)."""
+    value = quantity_value(quantity)
+    text = str(quantity).strip()
+    positive, num, denom, suffix = split_quantity(text)
+    base, exponent = interpret_suffix(suffix)
+    scale = exponent - len(denom)
+    if base == 10 and len(num) + len(denom) <= 18 and -9 <= scale <= 31:
+        mantissa = float(int(num + denom)) * (1 if positive else -1)
+        return mantissa * _pow10(scale) if scale else mantissa
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
