@@ -39,6 +39,7 @@ from tools.simulate.hpa import (
     convert_desired_replicas_with_rules,
     external_per_pod_replicas,
     generate_rules,
+    go_pow10,
     milli_value,
     parse_quantity,
     quantity_value,
@@ -467,14 +468,53 @@ def test_percent_scale_down_on_a_large_count() -> None:
     assert HpaController(up, target_milli=1000).convert_with_behavior_rate(1000, 4000, 1, 5000, NOW) == (2000, "ScaleUpLimit")
 
 
-def test_tolerance_float_as_go_computes_it() -> None:
-    """``AsApproximateFloat64`` = mantissa * ``math.Pow10(scale)``: ``50m`` is 50 * (1 / 1e3); ``0.1`` 1 * (1 / 1e1);
-    beyond the float range +Inf."""
-    assert approximate_float("50m") == 50 * (1 / 1e3)
-    assert approximate_float("0.1") == 1 / 1e1
-    assert approximate_float("12k") == 12 * 1e3
-    assert approximate_float("1e400") == math.inf
-    assert approximate_float("1.5Ki") == 1536.0
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # fast path, decimal: float(digits) * Pow10(scale); Pow10(-k) = 1 / 1eK
+        ("50m", 50 * (1 / 1e3)),
+        ("11m", 11 * (1 / 1e3)),  # 0.011; the nano path would give 0.011000000000000001
+        ("00000000000000000011m", 11 * (1 / 1e3)),  # leading zeros do not count towards the 18 digits
+        ("4.3", 43 * (1 / 1e1)),
+        ("-0.2", -2 * (1 / 1e1)),
+        ("12k", 12 * 1e3),
+        ("1e40", 1e32 * 1e8),  # Pow10(40) = pow10postab32[1] * pow10tab[8]
+        ("1e400", math.inf),
+        ("-1e400", -math.inf),
+        ("172757217426062276m", float(172757217426062276) * (1 / 1e3)),  # 18 digits: still the fast path
+        ("1n", 1 * (1 / 1e9)),
+        # inf.Dec path: rounded up to nano-units, float(nanos) * Pow10(-9)
+        ("2087608058291172412m", float(2087608058291172412 * 10**6) * (1 / 1e9)),  # 19 digits
+        ("1e-10", 1.0 * (1 / 1e9)),  # scale -10: one nano-unit
+        ("1e-400", 1.0 * (1 / 1e9)),
+        ("-1234567890123456789e400", -math.inf),
+        # binary: digits << exponent while 15 - len(digits) - exponent * 3 / 10 - 1 >= 0, else nano-units, or the cap
+        ("3Ki", 3072.0),
+        ("123456789012345Ki", float(123456789012345 * 1024 * 10**9) * (1 / 1e9)),
+        ("9Ei", float(2**63 - 1)),
+        ("0", 0.0),
+    ],
+)
+def test_tolerance_float_as_go_computes_it(text: str, expected: float) -> None:
+    """``AsApproximateFloat64`` = ``float(mantissa) * math.Pow10(exponent)`` of the stored amount, hand-computed."""
+    assert approximate_float(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(0, 1.0), (5, 1e5), (31, 1e31), (32, 1e32), (40, 1e32 * 1e8), (308, 1e288 * 1e20), (309, math.inf), (-1, 1 / 1e1),
+     (-32, 1e-32 / 1.0), (-40, 1e-32 / 1e8), (-323, 1e-320 / 1e3), (-324, 0.0)],
+)  # fmt: skip
+def test_go_pow10(n: int, expected: float) -> None:
+    """Go's ``math.Pow10`` from its tables (src/math/pow10.go)."""
+    assert go_pow10(n) == expected
+
+
+def test_external_per_pod_denominator_one() -> None:
+    """Target 1 milli on 1 pod (denominator 1): no usage is ratio 0, inside a down tolerance of 1.0 -> 1 pod; on 0
+    pods, 1 milli is +Inf, inside an infinite up tolerance -> the status count 0."""
+    assert external_per_pod_replicas(1, 1, 0, 1.0, 0.1) == (1, 0)
+    assert external_per_pod_replicas(0, 1000, 1, 0.1, math.inf) == (0, 0)
 
 
 def test_generate_rules_takes_only_what_the_object_sets() -> None:

@@ -503,25 +503,36 @@ def milli_value(quantity: object) -> int:
     return milli
 
 
-def _pow10(n: int) -> float:
-    """Go's ``math.Pow10`` for -31 <= n <= 31: ``pow10tab[n]`` (the literal 1eN), or 1 divided by it."""
-    return float(f"1e{n}") if n >= 0 else 1 / float(f"1e{-n}")
+def go_pow10(n: int) -> float:
+    """Go's ``math.Pow10`` (``src/math/pow10.go``): ``pow10postab32[n/32] * pow10tab[n%32]`` for 0..308, ``pow10negtab32
+    [-n/32] / pow10tab[-n%32]`` for -323..0, +Inf above, 0 below; the tables hold the literals 1eK."""
+    if 0 <= n <= 308:
+        return float(f"1e{32 * (n // 32)}") * float(f"1e{n % 32}")
+    if -323 <= n <= 0:
+        return float(f"1e-{32 * (-n // 32)}") / float(f"1e{-n % 32}")
+    return math.inf if n > 0 else 0.0
 
 
 def approximate_float(quantity: object) -> float:
-    """``Quantity.AsApproximateFloat64()``, how the controller reads ``behavior.*.tolerance`` (KEP-4951): for the
-    amounts ``ParseQuantity`` keeps as an int64 mantissa and a decimal scale (at most 18 digits, scale >= -9),
-    ``mantissa * math.Pow10(scale)`` in float arithmetic, as Go computes it; otherwise the correctly rounded value
-    (infinite past the float range)."""
+    """``Quantity.AsApproximateFloat64()``, how the controller reads ``behavior.*.tolerance`` (KEP-4951):
+    ``float(mantissa) * math.Pow10(exponent)`` of the amount as ``ParseQuantity`` stores it. Its fast path keeps a
+    decimal quantity of at most 18 digits with a scale >= -9 as (digits, scale), and a binary one with no fraction and
+    ``15 - len(digits) - exponent * 3 / 10 - 1 >= 0`` as (digits << exponent, 0); any other is an ``inf.Dec`` rounded
+    up to scale 9 (nano-units), or the BinarySI cap 2^63 - 1 at scale 0."""
     value = quantity_value(quantity)
-    text = str(quantity).strip()
-    positive, num, denom, suffix = split_quantity(text)
+    positive, num, denom, suffix = split_quantity(str(quantity).strip())
     base, exponent = interpret_suffix(suffix)
+    sign = 1 if positive else -1
     scale = exponent - len(denom)
-    if base == 10 and len(num) + len(denom) <= 18 and -9 <= scale <= 31:
-        mantissa = float(int(num + denom)) * (1 if positive else -1)
-        return mantissa * _pow10(scale) if scale else mantissa
+    if base == 10 and len(num) + len(denom) <= 18 and scale >= -9:
+        mantissa = float(sign * int(num + denom))
+        return mantissa * go_pow10(scale) if scale else mantissa
+    if base == 2 and not denom and 15 - len(num) - int(exponent * 3 / 10) - 1 >= 0:
+        return float(sign * (int(num) << exponent))
+    if base == 2 and abs(value) == INT64_MAX:
+        return float(sign * INT64_MAX)
+    nano = value * 10**9
     try:
-        return float(value)
+        return float(nano.numerator) * go_pow10(-9) if nano else 0.0
     except OverflowError:
-        return math.inf if value > 0 else -math.inf
+        return math.inf * sign
