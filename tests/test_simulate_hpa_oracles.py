@@ -483,13 +483,20 @@ def test_percent_scale_down_on_a_large_count() -> None:
         ("-1e400", -math.inf),
         ("172757217426062276m", float(172757217426062276) * (1 / 1e3)),  # 18 digits: still the fast path
         ("1n", 1 * (1 / 1e9)),
+        ("11e-3", 11 * (1 / 1e3)),
         # inf.Dec path: rounded up to nano-units, float(nanos) * Pow10(-9)
         ("2087608058291172412m", float(2087608058291172412 * 10**6) * (1 / 1e9)),  # 19 digits
         ("1e-10", 1.0 * (1 / 1e9)),  # scale -10: one nano-unit
         ("1e-400", 1.0 * (1 / 1e9)),
         ("-1234567890123456789e400", -math.inf),
+        ("1.17488851590458474452907e16", float(117488851590458474452907 * 10**2) * (1 / 1e9)),  # 24 digits, scale -7
+        ("1.5Ki", float(1536 * 10**9) * (1 / 1e9)),  # a fraction: never the binary fast path
         # binary: digits << exponent while 15 - len(digits) - exponent * 3 / 10 - 1 >= 0, else nano-units, or the cap
         ("3Ki", 3072.0),
+        ("10000000003Ki", float(10000000003 * 1024)),  # 15 - 11 - 3 - 1 = 0: still the fast path
+        ("100000000004Ki", float(100000000004 * 1024 * 10**9) * (1 / 1e9)),  # -1: nano-units
+        ("15Ti", float(15 * 2**40)),  # 15 - 2 - 12 - 1 = 0
+        ("115Ti", float(115 * 2**40 * 10**9) * (1 / 1e9)),  # -1
         ("123456789012345Ki", float(123456789012345 * 1024 * 10**9) * (1 / 1e9)),
         ("9Ei", float(2**63 - 1)),
         ("0", 0.0),

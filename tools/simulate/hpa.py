@@ -525,14 +525,10 @@ def approximate_float(quantity: object) -> float:
     sign = 1 if positive else -1
     scale = exponent - len(denom)
     if base == 10 and len(num) + len(denom) <= 18 and scale >= -9:
-        mantissa = float(sign * int(num + denom))
-        return mantissa * go_pow10(scale) if scale else mantissa
+        return float(sign * int(num + denom)) * go_pow10(scale)  # Pow10(0) is 1: Go's "exponent == 0" shortcut
     if base == 2 and not denom and 15 - len(num) - int(exponent * 3 / 10) - 1 >= 0:
         return float(sign * (int(num) << exponent))
-    if base == 2 and abs(value) == INT64_MAX:
-        return float(sign * INT64_MAX)
-    nano = value * 10**9
     try:
-        return float(nano.numerator) * go_pow10(-9) if nano else 0.0
+        return float((value * 10**9).numerator) * go_pow10(-9)  # the BinarySI cap lands here too, as the same float
     except OverflowError:
         return math.inf * sign
