@@ -17,7 +17,7 @@ import pytest
 
 from tools.simulate import EXIT_ROLLOUT, SimulateError
 from tools.simulate.cli import main
-from tools.simulate.objects import SELDON_STRATEGY, find_models, load_manifest_dir
+from tools.simulate.objects import KSERVE_DEFAULT_ROLLOUT, SELDON_STRATEGY, find_models, load_manifest_dir
 from tools.simulate.rollout import RollingState, fenceposts, scaled
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "simulate"
@@ -199,3 +199,56 @@ def test_rollout_outside_the_run_is_bad_input(tmp_path: Path, capsys: pytest.Cap
     assert main([*args, "--rollout", value, "--no-plot", "--out", str(tmp_path / "o")]) == 2
     assert "--rollout" in capsys.readouterr().err
     assert main([*args, "--rollout", "700", "--no-plot", "--out", str(tmp_path / "edge")]) == 0
+
+
+def test_kserve_strategy() -> None:
+    """KServe v0.20.0's predictor Deployment (prod): the InferenceService's ``spec.predictor.deploymentStrategy`` when
+    set (prod's render sets maxUnavailable 0), else ``setDefaultDeploymentSpec``'s 25 % / 25 %."""
+    from tools.render import pipeline as render
+
+    objects = [dict(m.body) for m in render.render_stack("prod").manifests]
+    isvc = next(o for o in objects if o["kind"] == "InferenceService")
+    rendered = isvc["spec"]["predictor"]["deploymentStrategy"]["rollingUpdate"]
+    model = find_models(objects)[0]
+    assert model.strategy.max_unavailable == rendered["maxUnavailable"] == 0
+    assert model.strategy.source.startswith("InferenceService/fashion-mnist spec.predictor.deploymentStrategy")
+    del isvc["spec"]["predictor"]["deploymentStrategy"]
+    model = find_models(objects)[0]
+    assert (model.strategy.max_surge, model.strategy.max_unavailable, model.strategy.source) == (
+        "25%",
+        "25%",
+        KSERVE_DEFAULT_ROLLOUT,
+    )
+    isvc["spec"]["predictor"]["deploymentStrategy"] = {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    assert (find_models(objects)[0].strategy.max_surge, find_models(objects)[0].strategy.max_unavailable) == (1, 0)
+
+
+POLICY = """---
+apiVersion: scheduling.alibabacloud.com/v1alpha1
+kind: ResourcePolicy
+metadata: {name: model-rp, namespace: inference}
+spec:
+  selector: {app: model}
+  strategy: prefer
+  units:
+  - {resource: ecs, max: 4, podLabels: {eci-inference.io/unit: first}}
+  - {resource: ecs, max: 4, podLabels: {eci-inference.io/unit: second}}
+"""
+
+
+@pytest.mark.parametrize(("keys", "first", "second"), [("", 4, 1), ("  matchLabelKeys: [pod-template-hash]\n", 5, 0)])
+def test_resource_policy_counts_each_template_apart(tmp_path: Path, keys: str, first: int, second: int) -> None:
+    """Two units of at most 4 pods, 4 old pods in the first. The surge pod at t=100 goes to the second unit when the
+    ResourcePolicy counts every pod against ``max``, and to the first when ``matchLabelKeys: [pod-template-hash]`` counts
+    the new ReplicaSet's pods apart (ACK's "Custom elastic resource priority scheduling" example)."""
+    text = (FIXTURES / "rollout-surge" / "deployment.yaml").read_text(encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(text + POLICY + keys, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["--manifests", str(tmp_path), *RUN, "--out", str(out)]) == 0
+    with (out / "timeline.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert (int(rows[99]["replicas:first"]), int(rows[99]["replicas:second"])) == (4, 0)
+    assert (int(rows[100]["replicas:first"]), int(rows[100]["replicas:second"])) == (first, second)

@@ -413,14 +413,18 @@ def simulate(
                 else:
                     next(u for u in reversed(units) if u.old_pending).old_pending.pop()
                 old_total -= 1
+
+            def counted() -> list[int]:
+                return [u.new_count if model.units_per_template else u.count for u in units]
+
             while unplaced:
-                where = place([u.count for u in units], maxima)
+                where = place(counted(), maxima)
                 if where is None:
                     break
                 units[where].create(t)
                 unplaced -= 1
             while new_total < rolling_all.new_spec:
-                where = place([u.count for u in units], maxima)
+                where = place(counted(), maxima)
                 if where is None:
                     unplaced += 1
                 else:

@@ -153,6 +153,8 @@ class ModelObjects:
     cron: CronHpa | None
     ew_replicas: int | None = None
     strategy: RolloutStrategy = DEFAULT_STRATEGY
+    units_per_template: bool = False  # ResourcePolicy matchLabelKeys holds pod-template-hash: each ReplicaSet's pods
+    # are counted apart against the units' max (ACK "Custom elastic resource priority scheduling")
 
     @property
     def capacity(self) -> float:
@@ -520,6 +522,7 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
         seldon: SeldonInfo | None = None
         seldon_target: str | None = None
         ew_replicas: int | None = None
+        per_template = False
         units: list[Unit] = []
         if hpa.target_kind == "ElasticWorkload":
             ews = [
@@ -615,6 +618,8 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
                         )
                     )
                 mode = "resourcePolicy"
+                keys = _spec(policy).get("matchLabelKeys")
+                per_template = isinstance(keys, list) and "pod-template-hash" in keys
             else:
                 units.append(Unit(name=hpa.target_name, min=0, max=math.inf, kind=KIND_ECS))
                 mode = "deployment"
@@ -629,7 +634,11 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
                 cron = _cron(c)
         name = seldon.name if seldon is not None else hpa.name
         strategy = _strategy(objects, seldon_target or target_ref, seldon, hpa.namespace)
-        models.append(ModelObjects(name, hpa, mode, target_ref, tuple(units), seldon, seldon_target, cron, ew_replicas, strategy))
+        models.append(
+            ModelObjects(
+                name, hpa, mode, target_ref, tuple(units), seldon, seldon_target, cron, ew_replicas, strategy, per_template
+            )
+        )
     return models
 
 
@@ -656,9 +665,7 @@ def _read_strategy(raw: Any, where: str) -> RolloutStrategy:
     return RolloutStrategy(surge, unavailable, f"{where} (missing fields: the API's 25%)")
 
 
-def _strategy(
-    objects: Sequence[Mapping[str, Any]], ref_: str, server: SeldonInfo | None, namespace: str
-) -> RolloutStrategy:
+def _strategy(objects: Sequence[Mapping[str, Any]], ref_: str, server: SeldonInfo | None, namespace: str) -> RolloutStrategy:
     """How the Deployment that runs the pods rolls a template change: its own ``spec.strategy`` when the manifests
     hold it; the Seldon operator's when that operator creates it; for KServe v0.20.0's predictor Deployment
     (``reconcilers/deployment/deployment_reconciler.go`` ``createRawDefaultDeployment``) the InferenceService's
