@@ -290,7 +290,7 @@ def test_normalize_desired_replicas_with_behavior(
     """horizontal_test.go TestNormalizeDesiredReplicasWithBehavior: stabilizeRecommendationWithBehaviors."""
     behavior = Behavior(Rules(up_window, MAX, ()), Rules(down_window, MAX, ()))
     hpa = HpaController(behavior, target_milli=1000, recommendations=recs(*history))
-    stabilized, _ = hpa.stabilize_with_behaviors(current, desired, NOW)
+    stabilized = hpa.stabilize_with_behaviors(current, desired, NOW)
     assert stabilized == expected, name
     if stored is not None:
         assert hpa.recommendations is not None
@@ -424,9 +424,21 @@ def test_exact_mode_behavior_sync_by_sync(tmp_path: Path) -> None:
             assert r["replicas"] == r["ready"] == r["hpa_desired"]
 
 
-def test_exact_mode_matches_the_hpa_model(tmp_path: Path) -> None:
-    """Mode for exactness on the staging HPA (min 2, max 16, down window 600 s) over a spike: each sync's
-    ``hpa_desired`` equals an :class:`HpaController` fed the trace's demand at that instant."""
+def test_exact_mode_staging_spike_hand_computed(tmp_path: Path) -> None:
+    """Mode for exactness on the staging HPA (target 10 qps, min 2, max 16; up: 100 % or 4 pods per 15 s, Max,
+    window 0; down: 10 % per 60 s, Min, window 600 s) over 5 -> 120 qps at t = 100 -> 5 qps at t = 300, computed by
+    hand sync by sync:
+
+    - t=15..90: 5 qps on 2 pods -> proposal ceil(0.5) = 1, held by the initial recommendation and minReplicas: 2;
+    - t=105: 120 qps -> proposal 12; up limit max(ceil(2 * 2), 2 + 4) = 6 -> 6 (event +4 at 105);
+    - t=120: 105 > 120 - 15 fails, start 6 -> max(12, 10) = 12 -> 12; t=135..285: ratio 1.0 -> 12;
+    - t=300..870: proposal 1, but the stack's 600 s window holds the last 12 (t=285) while 285 > t - 600;
+    - t=885: the window gives 1; down limit int(12 * 0.9) = 10 -> 10 (event -2 at 885); t=900..930: the event counts,
+      start 10 + 2 = 12 -> 10, no change;
+    - t=945 (885 > 885 fails): int(10 * 0.9) = 9; then one pod per 60 s: t=1005 int(8.1) = 8, t=1065 int(7.2) = 7,
+      t=1125 int(6.3) = 6, t=1185 int(5.4) = 5.
+
+    With the default 300 s window instead of the stack's, 12 would fall at t=585."""
     out = tmp_path / "out"
     status = main(
         ["--manifests", str(FIXTURES / "staging-fixed"), "--pattern", "spike:5:120:100:200", "--duration", "1200",
@@ -435,18 +447,12 @@ def test_exact_mode_matches_the_hpa_model(tmp_path: Path) -> None:
     )  # fmt: skip
     assert status == 0
     rows = _timeline(out / "timeline.csv")
-    behavior = Behavior(
-        Rules(0, MAX, (Policy(PERCENT, 100, 15), Policy(PODS, 4, 15))),
-        Rules(600, "Min", (Policy(PERCENT, 10, 60),)),
-    )
-    model = HpaController(behavior, target_milli=10_000)
-    current = 2
-    checked = 0
-    for t in range(15, 1201, 15):
-        demand = 120.0 if 100 <= t < 300 else 5.0
-        result = model.sync(current, current, round(demand * 1000), 2, 16, float(t))
-        current = result.desired
-        assert int(rows[t]["hpa_desired"]) == current, t
-        checked += 1
-    assert checked == 80
-    assert max(int(r["hpa_desired"]) for r in rows if r["hpa_desired"]) == 12
+    expected: dict[int, int] = {}
+    for first, last, value in (
+        (15, 90, 2), (105, 105, 6), (120, 870, 12), (885, 930, 10), (945, 990, 9), (1005, 1050, 8), (1065, 1110, 7),
+        (1125, 1170, 6), (1185, 1200, 5),
+    ):  # fmt: skip
+        expected.update(dict.fromkeys(range(first, last + 1, 15), value))
+    assert len(expected) == 80
+    assert {t: int(rows[t]["hpa_desired"]) for t in range(15, 1201, 15)} == expected
+    assert rows[14]["hpa_desired"] == "" and rows[0]["replicas"] == "2"

@@ -499,7 +499,7 @@ def test_the_secrets_step_pipes_each_missing_secret_to_pulumi_config(tmp_path: P
 # What zizmor (`.ci/run`) asks of the workflows, checked here on our own terms so each property has a test that
 # names the step that breaks it.
 
-ALL_WORKFLOWS = ["preview.yml", "deploy.yml", "simulate.yml"]
+ALL_WORKFLOWS = ["preview.yml", "deploy.yml", "simulate.yml", "mutation.yml"]
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
 PINNED = re.compile(r"([\w.-]+/[\w.-]+)@([0-9a-f]{40})")
 
@@ -703,6 +703,6 @@ def test_the_loops_over_stacks_take_the_checked_names() -> None:
 def test_ci_runs_zizmor_offline_after_mypy_and_before_pytest() -> None:
     lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("venv/bin/")]
     assert lines.index("venv/bin/mypy .") < lines.index("venv/bin/zizmor --offline .github/workflows")
-    assert lines.index("venv/bin/zizmor --offline .github/workflows") < lines.index("venv/bin/python -m pytest")
+    assert lines.index("venv/bin/zizmor --offline .github/workflows") < lines.index("venv/bin/python -m pytest -n auto")
     pinned = [line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("zizmor")]
     assert len(pinned) == 1 and re.fullmatch(r"zizmor==\d+\.\d+\.\d+", pinned[0])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import csv
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,9 @@ class Trace:
     times: tuple[float, ...]
     qps: tuple[float, ...]
     name: str
+    period: float | None = None
+    """When set (``diurnal``), the demand repeats: the value at ``t`` is the value at ``t mod period``; ``times`` then
+    ends at ``period``, where the next cycle starts."""
 
     @staticmethod
     def of(points: list[tuple[float, float]], name: str) -> Trace:
@@ -84,6 +88,8 @@ class Trace:
 
     def at(self, t: float) -> float:
         """Demand at time ``t`` (seconds): the value of the last point at or before ``t`` (the first before 0)."""
+        if self.period is not None and t >= self.period:
+            t = math.fmod(t, self.period)
         i = bisect.bisect_right(self.times, t) - 1
         return self.qps[max(i, 0)]
 
@@ -97,18 +103,39 @@ class Trace:
         """Highest demand."""
         return max(self.qps)
 
-    def steps(self) -> list[tuple[float, float, float]]:
-        """``(t, qps_before, qps_after)`` for each change of demand after ``t = 0``."""
+    def steps(self, until: float | None = None) -> list[tuple[float, float, float]]:
+        """``(t, qps_before, qps_after)`` for each change of demand after ``t = 0`` (up to ``until`` when given; a
+        repeating trace's cycles are unrolled up to it, or one cycle without it)."""
         q = self.qps
-        return [(self.times[i], q[i - 1], q[i]) for i in range(1, len(self.times)) if q[i] != q[i - 1]]
+        one = [(self.times[i], q[i - 1], q[i]) for i in range(1, len(self.times)) if q[i] != q[i - 1]]
+        if self.period is None or until is None:
+            return [s for s in one if until is None or s[0] <= until]
+        cycle = [(t, q[i]) for i, t in enumerate(self.times) if t < self.period]
+        out: list[tuple[float, float, float]] = []
+        before = q[0]
+        k = 0
+        while k * self.period <= until:
+            for t, value in cycle:
+                at = k * self.period + t
+                if at > until:
+                    return out
+                if value != before and at > 0:
+                    out.append((at, before, value))
+                before = value
+            k += 1
+        return out
 
     def per_second(self, n: int) -> list[float]:
         """Demand at ``t = 0, 1, ..., n - 1`` (one walk over the points, O(n + points))."""
         out: list[float] = []
         times, values = self.times, self.qps
         i, last = 0, len(times) - 1
+        base, period = 0.0, self.period
         for s in range(n):
-            while i < last and times[i + 1] <= s:
+            if period is not None and s >= base + period:
+                base += period * math.floor((s - base) / period)
+                i = 0
+            while i < last and base + times[i + 1] <= s:
                 i += 1
             out.append(values[i])
         return out
@@ -179,7 +206,7 @@ Built-in load patterns (--pattern), numbers in requests per second and seconds:
                                    (default 1), then TO.  e.g. ramp:10:100:60:660
   spike:BASE:PEAK:AT:LENGTH        BASE, PEAK from AT for LENGTH seconds, then BASE.  e.g. spike:10:100:60:120
   diurnal:LOW:HIGH[:PERIOD[:EVERY]] a cosine day: LOW at t=0 (midnight), HIGH at PERIOD/2, held in steps of EVERY
-                                   seconds (defaults: PERIOD 86400, EVERY 60).  e.g. diurnal:5:100
+                                   seconds (defaults: PERIOD 86400, EVERY 60); repeats every PERIOD.  e.g. diurnal:5:100
 The trace ends at its last change (AT, END, AT+LENGTH, PERIOD); --duration defaults to that plus 900 s."""
 
 
@@ -245,6 +272,7 @@ def pattern(spec: str) -> Trace:
         count = math.ceil(steps)
         points = [(k * every, low + (high - low) * (1 - math.cos(2 * math.pi * k * every / period)) / 2) for k in range(count)]
         points.append((period, low))
+        return dataclasses.replace(Trace.of(points, spec.strip()), period=period)
     return Trace.of(points, spec.strip())
 
 

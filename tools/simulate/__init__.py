@@ -10,10 +10,12 @@ decide the pod count (each modelled from its source at the version the stacks de
   ordered units, and the ResourcePolicy's ordered placement;
 - :mod:`tools.simulate.seldon`: the Seldon Core 1.17.1 operator's replica reconciliation;
 - :mod:`tools.simulate.cronhpa`: the CronHPA controller's ``ScaleHPA`` at each schedule;
+- :mod:`tools.simulate.rollout`: with ``--rollout T``, the Deployment controller's RollingUpdate of a new model
+  version;
 
 and writes ``timeline.csv``, ``summary.json`` and ``scaling.png`` (:mod:`tools.simulate.report`,
 :mod:`tools.simulate.plot`). Exit status: 0, 2 (bad input), 3 (a controller fight), 4 (the units can never serve
-the trace's peak); 3 wins over 4.
+the trace's peak), 5 (``--rollout``: the version change leaves demand unmet); 3 wins over 4, 4 over 5.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_FIGHT = 3
 EXIT_UNREACHABLE = 4
+EXIT_ROLLOUT = 5
 
 
 class SimulateError(Exception):

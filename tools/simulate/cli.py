@@ -34,7 +34,8 @@ def _epilog() -> str:
         "Mode for exactness: --metric-delay 0 --metric-window 0 --startup 0 (the HPA reads the demand at each sync, pods\n"
         "are Ready at once, the run starts at minReplicas, the first sync is at t = sync period).\n\n"
         "Exit status: 0 success; 2 bad input; 3 a controller fight (two controllers setting the same replica count back\n"
-        "and forth; wins over 4); 4 the units' total maximum x --replica-qps can never meet the trace's peak."
+        "and forth; wins over 4); 4 the units' total maximum x --replica-qps can never meet the trace's peak; 5 the\n"
+        "--rollout leaves demand unmet (ready capacity below demand during the version change)."
     )
 
 
@@ -60,6 +61,12 @@ def parser() -> argparse.ArgumentParser:
         "--compare", type=Path, metavar="OBSERVED.csv", help="overlay an observed timeline.csv (tools.loadtest --watch)"
     )
     p.add_argument("--no-plot", action="store_true", help="skip the PNG files")
+    p.add_argument(
+        "--rollout",
+        type=int,
+        metavar="T",
+        help="change the model version at second T: each Deployment rolls its pods per its RollingUpdate strategy",
+    )
     add_trace_arguments(p, required=False)  # --list-models needs none; run() asks for one
     w = p.add_argument_group("world parameters (defaults and sources below)")
     w.add_argument(
@@ -190,7 +197,9 @@ def run(args: argparse.Namespace) -> int:
         raise SimulateError(f"--out {args.out}: {err}") from None
     show = sys.stderr.isatty() and seconds >= PROGRESS_FROM
     began = time.perf_counter()
-    result: Result = simulate(model, trace, seconds, world, book, progress=_progress if show else None)
+    if args.rollout is not None and not 0 <= args.rollout <= seconds:
+        raise SimulateError(f"--rollout {args.rollout}: must be a second of the run, 0 to {seconds}")
+    result: Result = simulate(model, trace, seconds, world, book, progress=_progress if show else None, rollout_at=args.rollout)
     elapsed = time.perf_counter() - began
     source: dict[str, Any] = {"stack": args.stack} if args.stack else {"manifests": str(args.manifests)}
     data = report.summary(result, source)

@@ -89,7 +89,7 @@ def read_observed(path: Path) -> Observed:
 def differences(result: Result, observed: Observed) -> dict[str, Any]:
     """Time to capacity per step and peak pods per unit, simulated vs observed (observed minus simulated)."""
     n = result.duration
-    steps = [s for s in result.trace.steps() if s[0] <= n]
+    steps = [s for s in result.trace.steps(until=n) if s[0] <= n]
     simulated = time_to_capacity(steps, range(n + 1), result.demand, result.ready, result.replica_qps, float(n))
     demand = [d if d is not None else result.trace.at(t) for d, t in zip(observed.demand, observed.times, strict=True)]
     seen = time_to_capacity(steps, observed.times, demand, observed.ready, result.replica_qps, observed.times[-1])

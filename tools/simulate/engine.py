@@ -26,6 +26,7 @@ from tools.simulate.hpa import HpaController
 from tools.simulate.metrics import MetricPipeline
 from tools.simulate.objects import ModelObjects
 from tools.simulate.prices import PriceBook
+from tools.simulate.rollout import RollingState, fenceposts
 from tools.simulate.seldon import Fight, FightDetector, desired_replicas
 from tools.simulate.world import World
 from tools.traces import Trace
@@ -49,6 +50,19 @@ class Reclaim:
     t: int
     unit: str
     evicted_at: int
+
+
+@dataclass
+class Rollout:
+    """A model-version change at ``start`` (``--rollout``): the pods' template changes, each Deployment rolls."""
+
+    start: int
+    old_version: int
+    new_version: int
+    max_surge: int | str
+    max_unavailable: int | str
+    strategy_source: str
+    end: int | None = None  # the second every Deployment was complete (None: not within the run)
 
 
 @dataclass
@@ -81,10 +95,27 @@ class Result:
     reclaims: list[Reclaim] = field(default_factory=list)
     fights: list[Fight] = field(default_factory=list)
     unit_deployments: list[str] = field(default_factory=list)
+    rollout: Rollout | None = None
+    version_ready: dict[int, list[int]] = field(default_factory=dict)  # per model version, ready pods per second
 
 
 class _Unit:
-    __slots__ = ("created", "deployment", "index", "od_price", "pending", "price", "ready", "spec", "spot", "startup", "unit")
+    __slots__ = (
+        "created",
+        "deployment",
+        "index",
+        "od_price",
+        "old_pending",
+        "old_ready",
+        "pending",
+        "price",
+        "ready",
+        "rolling",
+        "spec",
+        "spot",
+        "startup",
+        "unit",
+    )
 
     def __init__(self, index: int, unit_name: str, deployment: str, startup: float, price: float, od: float, spot: bool) -> None:
         self.index = index
@@ -96,11 +127,32 @@ class _Unit:
         self.spot = spot
         self.pending: deque[tuple[float, float]] = deque()  # (created, ready at), in creation order
         self.ready: deque[float] = deque()  # creation times
+        self.old_pending: deque[tuple[float, float]] = deque()  # the previous version's pods during a rollout
+        self.old_ready: deque[float] = deque()
+        self.rolling: RollingState | None = None  # ElasticWorkload mode: this unit's Deployment during a rollout
         self.spec = 0
 
     @property
     def count(self) -> int:
+        return len(self.pending) + len(self.ready) + len(self.old_pending) + len(self.old_ready)
+
+    @property
+    def new_count(self) -> int:
         return len(self.pending) + len(self.ready)
+
+    @property
+    def old_count(self) -> int:
+        return len(self.old_pending) + len(self.old_ready)
+
+    def remove_old(self) -> bool:
+        """Remove an old-version pod, not-ready first, then the newest."""
+        if self.old_pending:
+            self.old_pending.pop()
+            return True
+        if self.old_ready:
+            self.old_ready.pop()
+            return True
+        return False
 
     def create(self, t: int) -> None:
         self.pending.append((float(t), t + self.startup))
@@ -116,14 +168,15 @@ class _Unit:
         return False
 
     def remove_created(self, created: float) -> bool:
-        for queue in (self.ready,):
+        for queue in (self.ready, self.old_ready):
             if created in queue:
                 queue.remove(created)
                 return True
-        for item in self.pending:
-            if item[0] == created:
-                self.pending.remove(item)
-                return True
+        for pending in (self.pending, self.old_pending):
+            for item in pending:
+                if item[0] == created:
+                    pending.remove(item)
+                    return True
         return False
 
 
@@ -143,8 +196,10 @@ def simulate(
     world: World,
     prices: PriceBook,
     progress: Callable[[int, int], None] | None = None,
+    rollout_at: int | None = None,
 ) -> Result:
-    """Run ``duration`` seconds (rows ``t = 0 .. duration``) and return the series and events."""
+    """Run ``duration`` seconds (rows ``t = 0 .. duration``) and return the series and events; with ``rollout_at``, the
+    pod template changes to the next model version at that second (:mod:`tools.simulate.rollout`)."""
     hpa_spec = model.hpa
     replica_qps = world.replica_qps if world.replica_qps is not None else hpa_spec.target_milli / 1000
     n = duration + 1
@@ -180,6 +235,15 @@ def simulate(
         unit_ready=[[] for _ in units],
         unit_deployments=[u.deployment for u in units],
     )
+
+    rollout: Rollout | None = None
+    old_version = model.seldon.version if model.seldon is not None and model.seldon.version is not None else 1
+    if rollout_at is not None:
+        strategy = model.strategy
+        rollout = Rollout(rollout_at, old_version, old_version + 1, strategy.max_surge, strategy.max_unavailable, strategy.source)
+        result.rollout = rollout
+        result.version_ready = {old_version: [], old_version + 1: []}
+    rolling_all: RollingState | None = None  # ResourcePolicy / plain Deployment mode: the one Deployment
 
     # ---- initial state: the target at its start count, every pod Ready
     r0 = start_replicas(model, demand[0], world)
@@ -301,7 +365,75 @@ def simulate(
             else:
                 seldon_dirty_since = None
         # (5) pods
-        if ew_mode:
+        if rollout is not None and t == rollout.start:
+            for u in units:
+                u.old_pending, u.pending = u.pending, deque()
+                u.old_ready, u.ready = u.ready, deque()
+                if ew_mode:
+                    u.rolling = RollingState(0, u.old_count)
+            if not ew_mode:
+                rolling_all = RollingState(0, sum(u.old_count for u in units))
+        if ew_mode and any(u.rolling is not None for u in units):
+            assert rollout is not None
+            for u in units:
+                state = u.rolling
+                if state is None:
+                    continue
+                surge, unavailable = fenceposts(rollout.max_surge, rollout.max_unavailable, u.spec)
+                state.settle(u.spec, len(u.ready), len(u.old_ready), surge, unavailable)
+                while u.new_count < state.new_spec:
+                    u.create(t)
+                while u.new_count > state.new_spec and u.remove_one():
+                    pass
+                while u.old_count > state.old_spec and u.remove_old():
+                    pass
+            rollout_units_done = all(u.rolling is None or u.rolling.done(u.spec, len(u.ready)) for u in units)
+            if rollout_units_done:
+                for u in units:
+                    u.rolling = None
+                rollout.end = t
+        elif rolling_all is not None:
+            assert rollout is not None
+            new_ready = sum(len(u.ready) for u in units)
+            surge, unavailable = fenceposts(rollout.max_surge, rollout.max_unavailable, target_spec)
+            rolling_all.settle(target_spec, new_ready, sum(len(u.old_ready) for u in units), surge, unavailable)
+            new_total = sum(u.new_count for u in units) + unplaced
+            while unplaced and new_total > rolling_all.new_spec:
+                unplaced -= 1
+                new_total -= 1
+            while new_total > rolling_all.new_spec:
+                for u in reversed(units):
+                    if u.remove_one():
+                        break
+                new_total -= 1
+            old_total = sum(u.old_count for u in units)
+            while old_total > rolling_all.old_spec:
+                if not any(u.old_pending for u in units):
+                    next(u for u in reversed(units) if u.old_ready).old_ready.pop()
+                else:
+                    next(u for u in reversed(units) if u.old_pending).old_pending.pop()
+                old_total -= 1
+
+            def counted() -> list[int]:
+                return [u.new_count if model.units_per_template else u.count for u in units]
+
+            while unplaced:
+                where = place(counted(), maxima)
+                if where is None:
+                    break
+                units[where].create(t)
+                unplaced -= 1
+            while new_total < rolling_all.new_spec:
+                where = place(counted(), maxima)
+                if where is None:
+                    unplaced += 1
+                else:
+                    units[where].create(t)
+                new_total += 1
+            if rolling_all.done(target_spec, new_ready) and not unplaced:
+                rolling_all = None
+                rollout.end = t
+        elif ew_mode:
             for u in units:
                 count = u.count
                 while count < u.spec:
@@ -337,6 +469,9 @@ def simulate(
             pending = u.pending
             while pending and pending[0][1] <= t:
                 u.ready.append(pending.popleft()[0])
+            old = u.old_pending
+            while old and old[0][1] <= t:
+                u.old_ready.append(old.popleft()[0])
         # (7) spot reclaims
         while reclaim_index < len(reclaim_times) and reclaim_times[reclaim_index] == t:
             reclaim_index += 1
@@ -345,8 +480,10 @@ def simulate(
                 if not u.spot:
                     continue
                 protected_until = model.units[u.index].protection_hours * 3600
-                eligible.extend((u, c) for c in u.ready if t - c >= protected_until)
-                eligible.extend((u, c) for c, _ in u.pending if t - c >= protected_until)
+                for ready in (u.ready, u.old_ready):
+                    eligible.extend((u, c) for c in ready if t - c >= protected_until)
+                for pending in (u.pending, u.old_pending):
+                    eligible.extend((u, c) for c, _ in pending if t - c >= protected_until)
             if not eligible:
                 continue
             victim_unit, created = eligible[rng.randrange(len(eligible))]
@@ -369,9 +506,11 @@ def simulate(
         ready_total = 0
         existing = unplaced
         result.cost.append(cost)  # accrued over [0, t)
+        new_ready_total = 0
         for u in units:
-            r_count = len(u.ready)
-            c_count = r_count + len(u.pending)
+            new_ready_total += len(u.ready)
+            r_count = len(u.ready) + len(u.old_ready)
+            c_count = u.count
             unit_rep[u.index].append(c_count)
             unit_rdy[u.index].append(r_count)
             ready_total += r_count
@@ -384,6 +523,10 @@ def simulate(
                     spot_seconds += c_count
         rows_replicas.append(existing)
         rows_ready.append(ready_total)
+        if rollout is not None:
+            started = t >= rollout.start
+            result.version_ready[rollout.old_version].append(ready_total - new_ready_total if started else ready_total)
+            result.version_ready[rollout.new_version].append(new_ready_total if started else 0)
         q = demand[t]
         served = min(q, ready_total * replica_qps)
         result.served.append(served)

@@ -24,12 +24,14 @@ Metric values are milli-units, as ``Quantity.MilliValue()`` gives them to the co
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from fractions import Fraction
 
 INT32_MAX = 2**31 - 1
 INT32_MIN = -(2**31)
 INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
 
 SCALE_UP_LIMIT_FACTOR = 2.0
 SCALE_UP_LIMIT_MINIMUM = 4.0
@@ -276,9 +278,10 @@ class HpaController:
             down = replace(down, window=int(self.downscale_window))
         return Behavior(self.behavior.up, down)
 
-    def stabilize_with_behaviors(self, current: int, desired: int, now: float) -> tuple[int, str]:
+    def stabilize_with_behaviors(self, current: int, desired: int, now: float) -> int:
         """``stabilizeRecommendationWithBehaviors``: clamp the current count between the up-window minimum and the
-        down-window maximum of the recommendations (the new one included), then record the new one."""
+        down-window maximum of the recommendations (the new one included), then record the new one. (The reason it
+        also returns upstream only names the HPA's AbleToScale condition, which is not simulated.)"""
         behavior = self.rules()
         up_window = behavior.up.window or 0
         down_window = behavior.down.window or 0
@@ -304,8 +307,7 @@ class HpaController:
             recs[old_index] = Recommendation(desired, now)
         else:
             recs.append(Recommendation(desired, now))
-        reason = "ScaleUpStabilized" if desired >= current else "ScaleDownStabilized"
-        return recommendation, reason
+        return recommendation
 
     def convert_with_behavior_rate(
         self, current: int, desired: int, min_replicas: int, max_replicas: int, now: float
@@ -336,7 +338,7 @@ class HpaController:
         self, current: int, desired: int, min_replicas: int, max_replicas: int, now: float
     ) -> tuple[int, str]:
         """``normalizeDesiredReplicasWithBehaviors``: stabilize, then the rate limits."""
-        stabilized, _ = self.stabilize_with_behaviors(current, desired, now)
+        stabilized = self.stabilize_with_behaviors(current, desired, now)
         return self.convert_with_behavior_rate(current, stabilized, min_replicas, max_replicas, now)
 
     def store_scale_event(self, prev: int, new: int, now: float) -> None:
@@ -402,25 +404,131 @@ class HpaController:
         return self.recommendations
 
 
-def milli_value(quantity: object) -> int:
-    """``resource.Quantity.MilliValue()`` of a Kubernetes quantity (number or string such as ``10``, ``500m``, ``1.5k``):
-    the value in thousandths, rounded up."""
-    text = str(quantity).strip()
-    suffixes = {"m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-    binary = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
-    for suffix, power in binary.items():
-        if text.endswith(suffix):
-            try:
-                value = Decimal(text[: -len(suffix)]) * (2**power)
-            except InvalidOperation:
-                raise ValueError(f"not a quantity: {quantity!r}") from None
-            return int((value * 1000).to_integral_value(rounding=ROUND_CEILING))
-    suffix = text[-1] if text and text[-1] in "mkMGTPE" else ""
-    number = text[: -len(suffix)] if suffix else text
-    try:
-        value = Decimal(number)
-    except InvalidOperation:
-        raise ValueError(f"not a quantity: {quantity!r}") from None
-    if not value.is_finite():
+DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+"""``<decimalSI>`` (apimachinery ``pkg/api/resource/suffix.go`` ``newSuffixer``, v0.34.0): base 10, exponent."""
+BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+"""``<binarySI>`` (same function): base 2, exponent."""
+SUFFIX_CHARACTERS = "eEinumkKMGTP"
+"""The characters ``parseQuantityString`` takes into a suffix (apimachinery ``pkg/api/resource/quantity.go``)."""
+
+
+def split_quantity(text: str) -> tuple[bool, str, str, str]:
+    """``parseQuantityString`` (apimachinery v0.34.0 ``pkg/api/resource/quantity.go``): (positive, integer digits,
+    fraction digits, suffix); leading zeros dropped, ``1.``, ``.5`` and ``+1`` allowed; raises ValueError."""
+    positive, pos, end = True, 0, len(text)
+    if pos < end and text[0] in "+-":
+        positive, pos = text[0] == "+", 1
+    while pos < end and text[pos] == "0":
+        pos += 1
+    start = pos
+    while pos < end and text[pos].isascii() and text[pos].isdigit():
+        pos += 1
+    num = text[start:pos] or "0"
+    denom = ""
+    if pos < end and text[pos] == ".":
+        pos += 1
+        start = pos
+        while pos < end and text[pos].isascii() and text[pos].isdigit():
+            pos += 1
+        denom = text[start:pos]
+    suffix_start = pos
+    while pos < end and text[pos] in SUFFIX_CHARACTERS:
+        pos += 1
+    if pos < end and text[pos] in "+-":
+        pos += 1
+    while pos < end and text[pos].isascii() and text[pos].isdigit():
+        pos += 1
+    if pos < end:
+        raise ValueError("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+    return positive, num, denom, text[suffix_start:]
+
+
+def interpret_suffix(suffix: str) -> tuple[int, int]:
+    """``suffixHandler.interpret``: (base, exponent) of ``<decimalSI>``, ``<binarySI>`` or ``e``/``E`` followed by a
+    signed int64 (``strconv.ParseInt``), truncated to int32 as Go's ``int32(parsed)``; raises ValueError."""
+    if suffix in DECIMAL_SUFFIXES:
+        return 10, DECIMAL_SUFFIXES[suffix]
+    if suffix in BINARY_SUFFIXES:
+        return 2, BINARY_SUFFIXES[suffix]
+    digits = suffix[1:]
+    if len(suffix) > 1 and suffix[0] in "eE" and re.fullmatch(r"[+-]?[0-9]+", digits):
+        parsed = int(digits)
+        if INT64_MIN <= parsed <= INT64_MAX:
+            return 10, (parsed + 2**31) % 2**32 - 2**31
+    raise ValueError("unable to parse quantity's suffix")
+
+
+def parse_quantity(text: str) -> Fraction:
+    """``ParseQuantity`` (apimachinery v0.34.0 ``pkg/api/resource/quantity.go``): the exact value, rounded up (away
+    from zero) to a nano-unit, a BinarySI amount capped at 2^63 - 1; raises ValueError for text it refuses."""
+    if not text:
+        raise ValueError("quantities may not be empty")
+    positive, num, denom, suffix = split_quantity(text)
+    base, exponent = interpret_suffix(suffix)
+    digits = int(num + denom)
+    if base == 2:
+        value = Fraction(digits, 10 ** len(denom)) * 2**exponent
+    else:
+        # The scale is clamped where the outcome cannot change, so that an exponent of 10^9 takes no time: past
+        # 10^400 every value is beyond a float and an int64 of milli-units; below 10^-(digits + 20) every non-zero
+        # value rounds up to one nano-unit.
+        scale = min(max(exponent - len(denom), -(len(num + denom) + 20)), 400)
+        value = digits * Fraction(10) ** scale
+    nano = math.ceil(value * 10**9)  # inf.RoundUp of the magnitude to Nano
+    if base == 2 and nano > INT64_MAX * 10**9:
+        nano = INT64_MAX * 10**9  # the cap at maxAllowed (BinarySI only)
+    return Fraction(nano if positive else -nano, 10**9)
+
+
+def quantity_value(quantity: object) -> Fraction:
+    """A quantity as the API server reads it from JSON (``Quantity.UnmarshalJSON``: a string or a number's literal
+    text, trimmed of spaces, then :func:`parse_quantity`); raises ValueError naming the quantity."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int | float | str):
         raise ValueError(f"not a quantity: {quantity!r}")
-    return int((value * (Decimal(10) ** (suffixes[suffix] + 3))).to_integral_value(rounding=ROUND_CEILING))
+    try:
+        return parse_quantity(str(quantity).strip())
+    except ValueError as err:
+        raise ValueError(f"not a quantity: {quantity!r} ({err})") from None
+
+
+def milli_value(quantity: object) -> int:
+    """``Quantity.MilliValue()``: the value in thousandths rounded up, away from zero (``ScaledValue``; for a negative
+    fast-path amount ``negativeScaleInt64`` rounds away from zero). Raises ValueError for text ``ParseQuantity``
+    refuses, and for a value whose milli-units do not fit an int64 (where Go's arithmetic would overflow)."""
+    value = quantity_value(quantity)
+    milli = math.ceil(abs(value) * 1000)
+    milli = milli if value >= 0 else -milli
+    if not INT64_MIN <= milli <= INT64_MAX:
+        raise ValueError(f"not a quantity the HPA can use: {quantity!r} is beyond int64 milli-units")
+    return milli
+
+
+def go_pow10(n: int) -> float:
+    """Go's ``math.Pow10`` (``src/math/pow10.go``): ``pow10postab32[n/32] * pow10tab[n%32]`` for 0..308, ``pow10negtab32
+    [-n/32] / pow10tab[-n%32]`` for -323..0, +Inf above, 0 below; the tables hold the literals 1eK."""
+    if 0 <= n <= 308:
+        return float(f"1e{32 * (n // 32)}") * float(f"1e{n % 32}")
+    if -323 <= n <= 0:
+        return float(f"1e-{32 * (-n // 32)}") / float(f"1e{-n % 32}")
+    return math.inf if n > 0 else 0.0
+
+
+def approximate_float(quantity: object) -> float:
+    """``Quantity.AsApproximateFloat64()``, how the controller reads ``behavior.*.tolerance`` (KEP-4951):
+    ``float(mantissa) * math.Pow10(exponent)`` of the amount as ``ParseQuantity`` stores it. Its fast path keeps a
+    decimal quantity of at most 18 digits with a scale >= -9 as (digits, scale), and a binary one with no fraction and
+    ``15 - len(digits) - exponent * 3 / 10 - 1 >= 0`` as (digits << exponent, 0); any other is an ``inf.Dec`` rounded
+    up to scale 9 (nano-units), or the BinarySI cap 2^63 - 1 at scale 0."""
+    value = quantity_value(quantity)
+    positive, num, denom, suffix = split_quantity(str(quantity).strip())
+    base, exponent = interpret_suffix(suffix)
+    sign = 1 if positive else -1
+    scale = exponent - len(denom)
+    if base == 10 and len(num) + len(denom) <= 18 and scale >= -9:
+        return float(sign * int(num + denom)) * go_pow10(scale)  # Pow10(0) is 1: Go's "exponent == 0" shortcut
+    if base == 2 and not denom and 15 - len(num) - int(exponent * 3 / 10) - 1 >= 0:
+        return float(sign * (int(num) << exponent))
+    try:
+        return float((value * 10**9).numerator) * go_pow10(-9)  # the BinarySI cap lands here too, as the same float
+    except OverflowError:
+        return math.inf * sign

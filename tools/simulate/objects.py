@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +29,7 @@ from typing import Any
 import yaml
 
 from tools.simulate import SimulateError
-from tools.simulate.hpa import DEFAULT_DOWN, DEFAULT_UP, Behavior, Policy, Rules, generate_rules, milli_value
+from tools.simulate.hpa import DEFAULT_DOWN, DEFAULT_UP, Behavior, Policy, Rules, approximate_float, generate_rules, milli_value
 
 SPOT_STRATEGY = "k8s.aliyun.com/eci-spot-strategy"
 SPOT_PRICE_LIMIT = "k8s.aliyun.com/eci-spot-price-limit"
@@ -67,6 +69,31 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class RolloutStrategy:
+    """A Deployment's ``spec.strategy.rollingUpdate`` after the API server's defaults: ints or ``"N%"`` strings."""
+
+    max_surge: int | str
+    max_unavailable: int | str
+    source: str
+
+
+DEFAULT_STRATEGY = RolloutStrategy("25%", "25%", "Kubernetes defaults (pkg/apis/apps/v1/defaults.go SetDefaults_Deployment)")
+SELDON_STRATEGY = RolloutStrategy(
+    "25%",
+    0,
+    "seldon-core v1.17.1 operator/controllers/seldondeployment_controller.go createDeploymentWithoutEngine: "
+    'RollingUpdate{MaxUnavailable: &intstr.IntOrString{StrVal: "10%"}} has Type Int (the zero value), so it is '
+    "written as maxUnavailable 0; maxSurge is unset and the API server defaults it to 25%",
+)
+"""The SeldonDeployment of seldon-core 1.17.1 has no strategy field (``SeldonPodSpec``, ``PredictorSpec`` in
+``operator/apis/machinelearning.seldon.io/v1/seldondeployment_types.go``): the operator writes this one."""
+KSERVE_DEFAULT_ROLLOUT = (
+    "kserve v0.20.0 reconcilers/deployment/deployment_reconciler.go setDefaultDeploymentSpec: RollingUpdate 25% / 25% "
+    "(the inferenceservice-config ConfigMap's deploy.defaultRollout may replace it; not in the manifests)"
+)
+
+
+@dataclass(frozen=True)
 class SeldonInfo:
     """What the server's operator will do to the Deployment it creates: Seldon's for predictor 0, component 0, or
     KServe's for the InferenceService's predictor (``kind``)."""
@@ -81,6 +108,7 @@ class SeldonInfo:
     kind: str = "SeldonDeployment"
     autoscaler_class: str | None = None  # KServe: serving.kserve.io/autoscalerClass
     notes: tuple[str, ...] = ()  # what the manifests set that the operator ignores, said in the summary
+    version: int | None = None  # the model version its readiness probe asks for (/v1/models/<m>/versions/<N>/...)
 
 
 @dataclass(frozen=True)
@@ -124,6 +152,9 @@ class ModelObjects:
     seldon_target: str | None  # Kind/name of the Deployment the Seldon operator writes, when it is in the loop
     cron: CronHpa | None
     ew_replicas: int | None = None
+    strategy: RolloutStrategy = DEFAULT_STRATEGY
+    units_per_template: bool = False  # ResourcePolicy matchLabelKeys holds pod-template-hash: each ReplicaSet's pods
+    # are counted apart against the units' max (ACK "Custom elastic resource priority scheduling")
 
     @property
     def capacity(self) -> float:
@@ -327,7 +358,9 @@ def _seldon_infos(objects: Sequence[Mapping[str, Any]]) -> list[SeldonInfo]:
             if isinstance(sdep_labels, Mapping) and sdep_labels.get("app.kubernetes.io/name")
             else None
         )
-        infos.append(SeldonInfo(_name(sdep), deployment, replicas, field, owns, pod_labels, model_label))
+        probed = re.search(r"/versions/([0-9]+)/", json.dumps(component, default=str))
+        version = int(probed.group(1)) if probed else None
+        infos.append(SeldonInfo(_name(sdep), deployment, replicas, field, owns, pod_labels, model_label, version=version))
     return infos
 
 
@@ -361,11 +394,17 @@ def _behavior(raw: Any, where: str) -> Behavior | None:
             raise SimulateError(f"{where}.behavior.{key}.selectPolicy: {select!r} is not Max, Min or Disabled")
         window = given.get("stabilizationWindowSeconds")
         tolerance = given.get("tolerance")
+        try:
+            tolerance_value = None if tolerance is None else approximate_float(tolerance)
+        except ValueError as err:
+            raise SimulateError(f"{where}.behavior.{key}.tolerance: {err}") from None
+        if tolerance_value is not None and tolerance_value < 0:
+            raise SimulateError(f"{where}.behavior.{key}.tolerance: {tolerance!r} is negative (the API refuses it)")
         parsed = Rules(
             window=None if window is None else _int(window, f"{where}.behavior.{key}.stabilizationWindowSeconds"),
             select=str(select) if select is not None else default.select,
             policies=tuple(policies),
-            tolerance=None if tolerance is None else milli_value(tolerance) / 1000,
+            tolerance=tolerance_value,
         )
         return generate_rules(
             parsed, default, window=window is not None, select=select is not None, policies=raw_policies is not None
@@ -483,6 +522,7 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
         seldon: SeldonInfo | None = None
         seldon_target: str | None = None
         ew_replicas: int | None = None
+        per_template = False
         units: list[Unit] = []
         if hpa.target_kind == "ElasticWorkload":
             ews = [
@@ -578,6 +618,8 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
                         )
                     )
                 mode = "resourcePolicy"
+                keys = _spec(policy).get("matchLabelKeys")
+                per_template = isinstance(keys, list) and "pod-template-hash" in keys
             else:
                 units.append(Unit(name=hpa.target_name, min=0, max=math.inf, kind=KIND_ECS))
                 mode = "deployment"
@@ -591,8 +633,59 @@ def find_models(objects: Sequence[Mapping[str, Any]]) -> list[ModelObjects]:
             if isinstance(cref, Mapping) and cref.get("kind") == "HorizontalPodAutoscaler" and cref.get("name") == hpa.name:
                 cron = _cron(c)
         name = seldon.name if seldon is not None else hpa.name
-        models.append(ModelObjects(name, hpa, mode, target_ref, tuple(units), seldon, seldon_target, cron, ew_replicas))
+        strategy = _strategy(objects, seldon_target or target_ref, seldon, hpa.namespace)
+        models.append(
+            ModelObjects(
+                name, hpa, mode, target_ref, tuple(units), seldon, seldon_target, cron, ew_replicas, strategy, per_template
+            )
+        )
     return models
+
+
+def _int_or_percent(value: Any, where: str) -> int | str:
+    """An ``IntOrString`` as the API accepts it for maxSurge/maxUnavailable: an int >= 0 or ``"N%"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+%", value):
+        return value
+    raise SimulateError(f"{where}: {value!r} is not a whole number >= 0 or a percentage such as '25%'")
+
+
+def _read_strategy(raw: Any, where: str) -> RolloutStrategy:
+    """A ``DeploymentStrategy`` as written; missing fields get the API server's 25 %."""
+    strategy = raw if isinstance(raw, Mapping) else {}
+    if strategy.get("type") == "Recreate":
+        return RolloutStrategy(0, "100%", f"{where}.type Recreate")
+    rolling = strategy.get("rollingUpdate") if isinstance(strategy.get("rollingUpdate"), Mapping) else {}
+    assert isinstance(rolling, Mapping)
+    surge = _int_or_percent(rolling.get("maxSurge", "25%"), f"{where}.rollingUpdate.maxSurge")
+    unavailable = _int_or_percent(rolling.get("maxUnavailable", "25%"), f"{where}.rollingUpdate.maxUnavailable")
+    if surge in (0, "0%") and unavailable in (0, "0%"):
+        raise SimulateError(f"{where}: maxSurge and maxUnavailable may not both be 0 (the API refuses it)")
+    return RolloutStrategy(surge, unavailable, f"{where} (missing fields: the API's 25%)")
+
+
+def _strategy(objects: Sequence[Mapping[str, Any]], ref_: str, server: SeldonInfo | None, namespace: str) -> RolloutStrategy:
+    """How the Deployment that runs the pods rolls a template change: its own ``spec.strategy`` when the manifests
+    hold it; the Seldon operator's when that operator creates it; for KServe v0.20.0's predictor Deployment
+    (``reconcilers/deployment/deployment_reconciler.go`` ``createRawDefaultDeployment``) the InferenceService's
+    ``spec.predictor.deploymentStrategy``, else ``setDefaultDeploymentSpec``'s 25 % / 25 % (the
+    ``inferenceservice-config`` ConfigMap's ``deploy.defaultRollout`` may replace it: not in the manifests); else
+    the API server's defaults."""
+    kind, _, name = ref_.partition("/")
+    if kind == "ElasticWorkload":
+        name += "-source"
+    for deployment in _of_kind(objects, "apps/", "Deployment"):
+        if _name(deployment) == name and _ns(deployment) == namespace:
+            return _read_strategy(_spec(deployment).get("strategy"), f"Deployment/{name} spec.strategy")
+    if server is not None and server.kind == "InferenceService":
+        for isvc in _of_kind(objects, ISVC_API, "InferenceService"):
+            predictor = _spec(isvc).get("predictor")
+            if _name(isvc) == server.name and isinstance(predictor, Mapping) and predictor.get("deploymentStrategy"):
+                where = f"InferenceService/{server.name} spec.predictor.deploymentStrategy"
+                return _read_strategy(predictor["deploymentStrategy"], where)
+        return RolloutStrategy("25%", "25%", KSERVE_DEFAULT_ROLLOUT)
+    return SELDON_STRATEGY if server is not None else DEFAULT_STRATEGY
 
 
 def _cron(obj: Mapping[str, Any]) -> CronHpa:

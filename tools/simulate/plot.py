@@ -12,6 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
     from tools.simulate.compare import Observed
     from tools.simulate.engine import Result
 
@@ -45,24 +48,60 @@ def _unit_colors(spot: Sequence[bool]) -> list[str]:
     return colors
 
 
-def _capacity_marks(result: Result) -> list[tuple[float, float]]:
+def _capacity_marks(result: Result) -> list[tuple[float, float, float | None]]:
+    """(step time, new demand, seconds until ready capacity met it or None) for the first three increases of demand
+    that were not met at once, on traces with few changes."""
     from tools.simulate.report import time_to_capacity
 
-    steps = [s for s in result.trace.steps() if s[0] <= result.duration]
+    steps = [s for s in result.trace.steps(until=result.duration) if s[0] <= result.duration]
     values = time_to_capacity(steps, range(result.duration + 1), result.demand, result.ready, result.replica_qps, result.duration)
-    marks = [(s[0], v) for s, v in zip(steps, values, strict=True) if s[2] > s[1] and v is not None and v > 0]
+    marks = [(s[0], s[2], v) for s, v in zip(steps, values, strict=True) if s[2] > s[1] and (v is None or v > 0)]
     return marks[:3] if len(steps) <= 10 else []
 
 
+CRON_COLORS = ("#7030a0", "#bf9000", "#00b050", "#c00000")
+
+
+def _cron_marks(ax: Axes, result: Result, scale: float) -> None:
+    """A dashed vertical line at each CronHPA firing, one colour and one legend entry per job."""
+    colors: dict[str, str] = {}
+    for event in result.cron_events:
+        job = str(event["job"])
+        first = job not in colors
+        color = colors.setdefault(job, CRON_COLORS[len(colors) % len(CRON_COLORS)])
+        t = float(str(event["t"]))
+        label = f"CronHPA job {job} fired (targetSize {event['targetSize']})" if first else None
+        ax.axvline(t / scale, color=color, lw=1.2, ls="--", label=label)
+
+
+def _rollout_shade(axes: Sequence[Axes], result: Result, scale: float) -> None:
+    rollout = result.rollout
+    if rollout is None:
+        return
+    end = rollout.end if rollout.end is not None else result.duration
+    for i, ax in enumerate(axes):
+        ax.axvspan(rollout.start / scale, end / scale, color="#a9d18e", alpha=0.25,
+                   label=f"rollout to version {rollout.new_version}" if i < 2 else None)  # fmt: skip
+
+
 def scaling_png(result: Result, path: Path, title: str) -> None:
+    """:func:`scaling_figure` written to ``path``."""
+    fig = scaling_figure(result, title)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def scaling_figure(result: Result, title: str) -> Figure:
     """Three panels sharing the time axis: demand vs ready capacity (and what the HPA read), ready pods stacked per
-    unit (blues on-demand, oranges hatched spot) with all pods and the HPA's desired count, cumulative cost."""
+    unit (blues on-demand, oranges hatched spot) with all pods and the HPA's desired count, cumulative cost; dashed
+    lines where a CronHPA job fired, the rollout shaded."""
     n = result.duration + 1
     step = _every(n)
     scale, unit = _scale(result.duration)
     xs = [t / scale for t in range(0, n, step)]
     pick = slice(0, n, step)
     fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(13, 9), sharex=True, gridspec_kw={"height_ratios": [3, 3, 2]})
+    _rollout_shade((ax1, ax2, ax3), result, scale)
     capacity = [r * result.replica_qps for r in result.ready[pick]]
     ax1.plot(xs, result.demand[pick], color="black", lw=1.6, label="demand (qps)")
     ax1.plot(xs, capacity, color="#2e75b6", lw=1.6, label=f"ready capacity (ready pods x {result.replica_qps:g} qps)")
@@ -85,6 +124,7 @@ def scaling_png(result: Result, path: Path, title: str) -> None:
     ax2.step(xs, result.replicas[pick], where="post", color="black", lw=1, ls="--", label="all pods (incl. starting)")
     desired = [d if d is not None else float("nan") for d in result.desired[pick]]
     ax2.step(xs, desired, where="post", color="#70ad47", lw=1.2, label="HPA desired")
+    _cron_marks(ax2, result, scale)
     ax2.set_ylabel("pods")
     ax2.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax2.grid(alpha=0.3)
@@ -98,9 +138,19 @@ def scaling_png(result: Result, path: Path, title: str) -> None:
         transform=ax3.transAxes,
         fontsize=8,
     )
-    for ts, seconds in _capacity_marks(result):
+    for ts, qps, seconds in _capacity_marks(result):
+        if seconds is None:
+            ax1.annotate(
+                f"ready capacity never reached {qps:g} qps",
+                xy=(ts / scale, qps),
+                xytext=(ts / scale, result.trace.peak * 0.55),
+                fontsize=8,
+                color="#c00000",
+                arrowprops={"arrowstyle": "->", "color": "#c00000"},
+            )
+            continue
         ax1.annotate(
-            f"capacity after {seconds:g} s",
+            f"ready capacity met {qps:g} qps after {seconds:g} s",
             xy=((ts + seconds) / scale, result.demand[min(int(ts + seconds), n - 1)]),
             xytext=(ts / scale, result.trace.peak * 0.55),
             fontsize=8,
@@ -117,8 +167,7 @@ def scaling_png(result: Result, path: Path, title: str) -> None:
         ax2.text(f.first_t / scale, ax2.get_ylim()[1] * 0.95, " fight", color="red", fontsize=8, va="top")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 def compare_png(result: Result, observed: Observed, path: Path, title: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tools.simulate import EXIT_FIGHT, EXIT_OK, EXIT_UNREACHABLE
+from tools.simulate import EXIT_FIGHT, EXIT_OK, EXIT_ROLLOUT, EXIT_UNREACHABLE
 from tools.simulate.engine import Result
 
 SUMMARY_FORMAT = 1
@@ -16,11 +16,12 @@ BASE_COLUMNS = ("t", "demand_qps", "metric_qps", "hpa_desired", "replicas", "rea
 TAIL_COLUMNS = ("served_qps", "unmet_qps", "cost")
 
 
-def columns(unit_names: Sequence[str]) -> list[str]:
+def columns(unit_names: Sequence[str], versions: Sequence[int] = ()) -> list[str]:
     """The timeline's header: ``t, demand_qps, metric_qps, hpa_desired, replicas, ready, replicas:<unit>, ready:<unit>
-    (per unit, in unit order), served_qps, unmet_qps, cost``."""
+    (per unit, in unit order), version_ready:<N> (per model version, with --rollout), served_qps, unmet_qps, cost``."""
     per_unit = [c for name in unit_names for c in (f"replicas:{name}", f"ready:{name}")]
-    return [*BASE_COLUMNS, *per_unit, *TAIL_COLUMNS]
+    per_version = [f"version_ready:{v}" for v in versions]
+    return [*BASE_COLUMNS, *per_unit, *per_version, *TAIL_COLUMNS]
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
@@ -34,8 +35,9 @@ def fmt(x: float | None, digits: int = 3) -> str:
 
 
 def write_timeline(result: Result, path: Path) -> None:
-    header = ",".join(columns([u.name for u in result.model.units]))
+    header = ",".join(columns([u.name for u in result.model.units], list(result.version_ready)))
     unit_cols = [col for pair in zip(result.unit_replicas, result.unit_ready, strict=True) for col in pair]
+    unit_cols.extend(result.version_ready.values())
     lines = [header]
     append = lines.append
     for t in range(result.duration + 1):
@@ -63,8 +65,8 @@ def time_to_capacity(
     replica_qps: float,
     end: float,
 ) -> list[float | None]:
-    """For each step ``(t, before, after)``: seconds from ``t`` until ready capacity first meets the demand, before the
-    next step or ``end`` (None if it never does)."""
+    """For each step ``(t, before, after)``: seconds from ``t`` until ready capacity first meets the demand, strictly
+    before the next step (the next demand is another question) or up to ``end`` (None if it never does)."""
     out: list[float | None] = []
     index = 0
     count = len(times)
@@ -75,7 +77,7 @@ def time_to_capacity(
             index += 1
         found: float | None = None
         i = index
-        while i < count and times[i] <= limit:
+        while i < count and (times[i] < limit or (k == last and times[i] <= limit)):
             if ready[i] * replica_qps >= demand[i] - 1e-9:
                 found = times[i] - ts
                 break
@@ -116,7 +118,39 @@ def exit_status(result: Result) -> int:
         return EXIT_FIGHT
     if not reachable(result):
         return EXIT_UNREACHABLE
+    stats = rollout_stats(result)
+    if stats is not None and stats["unmetRequests"] > 0:
+        return EXIT_ROLLOUT
     return EXIT_OK
+
+
+def rollout_stats(result: Result) -> dict[str, Any] | None:
+    """``{startSeconds, endSeconds, minReadyFraction, unmetRequests, ...}`` over the rollout's seconds (to the end of
+    the run if it did not finish): the lowest ready capacity / demand (None when there was no demand) and the
+    requests left unmet."""
+    rollout = result.rollout
+    if rollout is None:
+        return None
+    last = rollout.end if rollout.end is not None else result.duration
+    span = range(rollout.start, last + 1)
+    unmet = sum(result.unmet[t] for t in span if t < result.duration)
+
+    def fraction(t: int) -> float:
+        return result.ready[t] * result.replica_qps / result.demand[t] if result.demand[t] > 0 else math.inf
+
+    lowest = min(span, key=fraction)
+    return {
+        "startSeconds": rollout.start,
+        "endSeconds": rollout.end,
+        "minReadyFraction": None if math.isinf(fraction(lowest)) else fraction(lowest),
+        "unmetRequests": unmet,
+        "lowestAt": lowest,
+        "fromVersion": rollout.old_version,
+        "toVersion": rollout.new_version,
+        "maxSurge": rollout.max_surge,
+        "maxUnavailable": rollout.max_unavailable,
+        "strategySource": rollout.strategy_source,
+    }
 
 
 def reachable(result: Result) -> bool:
@@ -127,7 +161,7 @@ def reachable(result: Result) -> bool:
 def summary(result: Result, source: dict[str, Any]) -> dict[str, Any]:
     model = result.model
     n = result.duration
-    steps = [s for s in result.trace.steps() if s[0] <= n]
+    steps = [s for s in result.trace.steps(until=n) if s[0] <= n]
     ttc = time_to_capacity(steps, range(n + 1), result.demand, result.ready, result.replica_qps, float(n))
     demand_total = sum(result.demand[:n])
     unmet_total = sum(result.unmet[:n])
@@ -216,6 +250,7 @@ def summary(result: Result, source: dict[str, Any]) -> dict[str, Any]:
         "cron": result.cron_events,
         "spotReclaims": [{"t": r.t, "unit": r.unit, "removedAt": r.evicted_at} for r in result.reclaims],
         "hpaSyncs": len(result.syncs),
+        **({"rollout": rollout_stats(result)} if result.rollout is not None else {}),
         "exitStatus": exit_status(result),
     }
 
@@ -232,16 +267,23 @@ def text(data: dict[str, Any]) -> str:
     ]
     for step in data["steps"] if data["stepStats"]["count"] <= 8 else []:
         ttc = step["secondsToCapacity"]
-        when = "capacity never met before the next change" if ttc is None else f"capacity after {fmt(ttc)} s"
-        lines.append(f"  step at t={fmt(step['t'])} s: {fmt(step['fromQps'])} -> {fmt(step['toQps'])} qps: {when}")
+        if ttc is None:
+            until = "the next change of demand" if step is not data["steps"][-1] else "the end of the run"
+            when = f"ready capacity never reached {fmt(step['toQps'])} qps before {until}"
+        else:
+            when = f"ready capacity reached it {fmt(ttc)} s later"
+        lines.append(f"  demand at t={fmt(step['t'])} s: {fmt(step['fromQps'])} -> {fmt(step['toQps'])} qps; {when}")
     stats = data["stepStats"]
     if stats["count"] > 8:
         mean, worst = stats["meanSecondsToCapacity"], stats["maxSecondsToCapacity"]
+        up, never = stats["upSteps"], stats["upStepsNeverMet"]
         lines.append(
-            f"  ... {stats['count']} changes of demand in all; {stats['upSteps']} up: capacity after "
-            f"{fmt(mean)} s on average, {fmt(worst)} s at worst, never for {stats['upStepsNeverMet']}"
+            f"  demand changed {stats['count']} times, {up} of them increases; ready capacity caught up with "
+            f"{up - never} of the {up} increases ({fmt(mean)} s later on average, {fmt(worst)} s at worst) and "
+            f"never with {never} before demand changed again"
             if mean is not None and worst is not None
-            else f"  ... {stats['count']} changes of demand in all"
+            else f"  demand changed {stats['count']} times, {up} of them increases; ready capacity caught up with none "
+            "of the increases before demand changed again"
         )
     peak = ", ".join(f"{k} {v}" for k, v in data["peakPods"].items())
     lines.append(f"  unmet {data['unmetFraction'] * 100:.1f} % of {data['requests']['demand']:,.0f} requests; peak pods: {peak}")
@@ -264,6 +306,23 @@ def text(data: dict[str, Any]) -> str:
             f"  note: the HPA's maxReplicas {capacity['hpaMaxReplicas']} x {fmt(data['replicaQps'])} qps "
             f"< peak {fmt(capacity['peakQps'])} qps (a CronHPA targetSize above it would raise it)"
         )
+    rollout = data.get("rollout")
+    if rollout is not None:
+        end = rollout["endSeconds"]
+        fraction = rollout["minReadyFraction"]
+        lines.append(
+            f"  rollout {rollout['fromVersion']} -> {rollout['toVersion']} at t={rollout['startSeconds']} s "
+            f"(maxSurge {rollout['maxSurge']}, maxUnavailable {rollout['maxUnavailable']}): "
+            + (f"complete at t={end} s" if end is not None else "not complete by the end of the run")
+            + (f"; ready capacity at least {fraction * 100:.0f} % of demand" if fraction is not None else "")
+            + f"; {rollout['unmetRequests']:,.0f} requests unmet during it"
+        )
+        if rollout["unmetRequests"] > 0:
+            lines.append(
+                f"  ROLLOUT DROPS CAPACITY: ready capacity fell to {fraction * 100:.0f} % of demand at "
+                f"t={rollout['lowestAt']} s because maxUnavailable {rollout['maxUnavailable']} lets old pods go before "
+                "new ones are Ready; use maxUnavailable 0 with a maxSurge"
+            )
     for fight in data["fights"]:
         values = ", ".join(str(v) for v in fight["values"])
         lines.append(
