@@ -290,9 +290,13 @@ def test_throughput_per_second_and_progress_line() -> None:
 
 STOP_BOUND_S = 15.0
 """A stopped run's process is gone within this, a quarter of the 60 s it would otherwise run (``--max-duration 60``).
-That the load stops at once is what the request count proves (at most 3 more requests reach the stub); the time the
+That the load stops at once is what the request count proves (at most STOP_SLACK more requests reach the stub); the time the
 process then takes (0.5 s for requests in flight, then the report) is measured, not asserted: 0.6-1.0 s here
 (docs/loadtest.md). A tighter bound failed on a machine loaded by other test runs."""
+
+
+STOP_SLACK = 20
+"""Requests that may still reach the stub after the count is read and the stop sent: 1 s of the 20 requests/s load."""
 
 
 def _load_process(url: str, out: Path, **streams: Any) -> subprocess.Popen[bytes]:
@@ -335,10 +339,12 @@ def test_signals_and_a_closed_output_stop_the_load(tmp_path: Path) -> None:
             took = time.monotonic() - began
             assert took < STOP_BOUND_S, (how, took)
             assert process.returncode == code, (how, output.decode())
-            assert stub.requests <= received + 3, how  # nothing after the stop: 150 ms of slack (of 1200 requests)
+            # The load stops: at most STOP_SLACK more requests (1 s at 20 requests/s, for the time between reading the
+            # count and the signal arriving on a loaded machine) of the 1200 a 60 s run would send.
+            assert stub.requests <= received + STOP_SLACK, how
             out = tmp_path / {"SIGINT": "int", "SIGTERM": "term", "pipe": "pipe"}[how]
             summary = json.loads((out / "summary.json").read_text())
-            assert summary["end_reason"] == "interrupted" and summary["scheduled"] <= received + 3
+            assert summary["end_reason"] == "interrupted" and summary["scheduled"] <= received + STOP_SLACK
             assert (out / "latency.csv").exists() and (out / "loadtest.png").exists()
             if how != "pipe":
                 assert f"stopping ({how})".encode() in output and b"wrote" in output
