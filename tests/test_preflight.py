@@ -965,6 +965,7 @@ def test_dev_on_a_healthy_cluster_compares_its_elastic_workload(tmp_path: Path) 
         ("APIService v1beta1.external.metrics.k8s.io", "pass"),
         ("metric sls_ingress_qps (fashion-mnist-eci-hpa)", "pass"),
         ("ingress log collection (k8s-nginx-ingress)", "pass"),
+        ("rollout of ElasticWorkload fashion-mnist-eci-ew", "pass"),
     ]  # accessKey and elasticWorkload: no RRSA, csi-provisioner or scheduler rows
     assert by_check(rows)["cluster version"].found == "v1.28.15-aliyun.1 (needs >= 1.23)"
     assert (
@@ -994,6 +995,7 @@ def test_prod_on_a_healthy_cluster_checks_kserve(prod_plan: StackPlan, tmp_path:
         ("APIService v1beta1.external.metrics.k8s.io", "pass"),
         ("metric sls_ingress_qps (fashion-mnist-hpa)", "pass"),
         ("ingress log collection (k8s-nginx-ingress)", "pass"),
+        ("rollout of ElasticWorkload fashion-mnist-ew", "warn"),  # the namespace is new: no unit Deployment yet
     ]  # no Seldon; all units on ECI with the instance's RAM role: no CSI or RRSA rows
     assert by_check(rows)["add-on kserve"].found == (
         "kserve-controller-manager kserve/kserve-controller:v0.20.0 (needs >= v0.16.0)"
@@ -1012,3 +1014,60 @@ def test_the_kserve_edge(prod_plan: StackPlan, tmp_path: Path, tag: str, status:
     data["responses"] = {**data["responses"], path: {"status": 200, "body": body}}
     row = run_data(prod_plan, data, tmp_path)["add-on kserve"]
     assert (row.status, row.fix) == (status, fix)
+
+
+UNIT_PATH = "/apis/apps/v1/namespaces/default/deployments"
+
+
+def _dev_units(strategies: list[Any], owned: bool = True) -> dict[str, Any]:
+    source = "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu"
+    items = []
+    for i, strategy in enumerate(strategies, start=1):
+        meta: dict[str, Any] = {"name": f"{source}-unit-virtual-kubelet-{i}", "namespace": "default"}
+        if owned:
+            meta["ownerReferences"] = [
+                {"apiVersion": "autoscaling.alibabacloud.com/v1beta1", "kind": "ElasticWorkload", "name": "fashion-mnist-eci-ew"}
+            ]
+        items.append({"metadata": meta, "spec": {"strategy": strategy}})
+    return {"status": 200, "body": {"kind": "DeploymentList", "apiVersion": "apps/v1", "metadata": {}, "items": items}}
+
+
+@pytest.mark.parametrize(
+    ("strategies", "owned", "status"),
+    [
+        # maxUnavailable 0, as an int, a string or a percent: no pod leaves before its replacement is Ready.
+        ([{"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}}], True, "pass"),
+        ([{"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "0%", "maxSurge": 1}}], False, "pass"),
+        # Kubernetes' default (25 %), one pod, and Recreate all take pods away first.
+        (
+            [
+                {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0}},
+                {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%"}},
+            ],
+            True,
+            "fail",
+        ),
+        ([{"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}], True, "fail"),
+        ([{"type": "Recreate"}], True, "fail"),
+        ([], True, "warn"),
+    ],
+)
+def test_the_elastic_workload_units_roll_without_dropping_pods(
+    strategies: list[Any], owned: bool, status: str, tmp_path: Path
+) -> None:
+    raw, secret_keys = render_config("dev", project_dir=ROOT)
+    plan = build_plan("dev", load(raw, secret_keys, ROOT), ROOT)
+    data = scenario("healthy-dev")
+    data["responses"][UNIT_PATH] = _dev_units(strategies, owned)
+    row = run_data(plan, data, tmp_path)["rollout of ElasticWorkload fashion-mnist-eci-ew"]
+    assert row.status == status, row
+    if status == "fail":
+        assert "maxUnavailable not 0" in row.found and "canary" in row.fix
+
+
+def test_a_resource_policy_stack_has_no_elastic_rollout_row(tmp_path: Path) -> None:
+    raw, secret_keys = render_config("staging", project_dir=ROOT)
+    plan = build_plan("staging", load(raw, secret_keys, ROOT), ROOT)
+    rows, stub = run(plan, "healthy", tmp_path)
+    assert not any(r.check.startswith("rollout of") for r in rows)
+    assert ("GET", "/apis/apps/v1/namespaces/inference/deployments") not in stub.requests

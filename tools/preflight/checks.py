@@ -575,6 +575,78 @@ def ingress_logs(api: ReadOnlyApi, plan: StackPlan) -> list[Row]:
     return [Row(check, "pass", f"collects into {project or plan.config.log_project}/{logstore}")]
 
 
+# ----------------------------------------------------------------------------------------------------- rollouts
+
+
+def _no_unavailable(strategy: Mapping[str, Any]) -> bool:
+    """A RollingUpdate that keeps every pod until its replacement is available: ``maxUnavailable`` 0 or 0 %."""
+    if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+        return False
+    value = (strategy.get("rollingUpdate") or {}).get("maxUnavailable")
+    return value in (0, "0", "0%")
+
+
+def elastic_rollout(api: ReadOnlyApi, plan: StackPlan) -> list[Row]:
+    """In elasticWorkload mode, how the unit Deployments the ElasticWorkload cloned roll out a new version.
+
+    ACK documents neither whether the clones keep the source Deployment's strategy nor how a template change reaches
+    them (docs/releasing.md, "elasticWorkload mode"; docs/not-verified.md), so this reads it from the cluster: the
+    Deployments an ElasticWorkload owns (``metadata.ownerReferences``), or that carry its source's name and
+    ``-unit-`` as ACK's example names them. Any that would take a pod away before its replacement is Ready fails:
+    release through a canary there, or use resourcePolicy mode."""
+    rows: list[Row] = []
+    for body in plan.objects:
+        if body.get("kind") != "ElasticWorkload":
+            continue
+        name = str(body["metadata"]["name"])
+        namespace_ = str(body["metadata"].get("namespace", plan.config.namespace))
+        source = str(body.get("spec", {}).get("sourceTarget", {}).get("name", ""))
+        check = f"rollout of ElasticWorkload {name}"
+        reply = api.get(f"/apis/apps/v1/namespaces/{namespace_}/deployments")
+        denied = _denied(check, reply, f"the Deployments of namespace {namespace_}")
+        if denied:
+            rows.append(denied)
+            continue
+        if reply.status == 404:
+            items: list[Any] = []
+        elif not reply.ok or not isinstance(reply.body, Mapping):
+            rows.append(_unexpected(check, reply, f"the Deployments of namespace {namespace_}"))
+            continue
+        else:
+            items = list(reply.body.get("items") or [])
+        units = [
+            d
+            for d in items
+            if any(
+                o.get("kind") == "ElasticWorkload" and o.get("name") == name for o in d["metadata"].get("ownerReferences") or []
+            )
+            or (source and str(d["metadata"].get("name", "")).startswith(f"{source}-unit-"))
+        ]
+        if not units:
+            rows.append(
+                Row(
+                    check,
+                    "warn",
+                    "no unit Deployment yet (the ElasticWorkload creates them after pulumi up)",
+                    "run preflight again after the first pulumi up, before the first version change",
+                )
+            )
+            continue
+        risky = sorted(str(d["metadata"]["name"]) for d in units if not _no_unavailable(d.get("spec", {}).get("strategy") or {}))
+        if risky:
+            rows.append(
+                Row(
+                    check,
+                    "fail",
+                    f"{', '.join(risky)} may take pods away before their replacements are Ready (maxUnavailable not 0)",
+                    "release new versions through a canary (docs/releasing.md), or set scalingMode: resourcePolicy",
+                )
+            )
+        else:
+            rows.append(Row(check, "pass", f"{len(units)} unit Deployment(s) roll with maxUnavailable 0"))
+    return rows
+
+
 CHECKS: tuple[Callable[[ReadOnlyApi, StackPlan], list[Row]], ...] = (
     cluster_version,
     namespace,
@@ -585,6 +657,7 @@ CHECKS: tuple[Callable[[ReadOnlyApi, StackPlan], list[Row]], ...] = (
     rrsa,
     external_metrics,
     ingress_logs,
+    elastic_rollout,
 )
 
 
