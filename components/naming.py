@@ -44,8 +44,6 @@ KSERVE_HTTP_PORT = 80
 """The port of the predictor Service KServe creates (v0.20.0 ``constants.CommonDefaultHttpPort``)."""
 KSERVE_PREDICTOR_SUFFIX = "-predictor"
 """KServe names the predictor Deployment and Service ``<isvc>-predictor`` (v0.20.0 ``constants.PredictorServiceName``)."""
-KSERVE_APP_LABEL_PREFIX = "isvc."
-"""KServe labels the predictor's pods ``app: isvc.<isvc>-predictor`` (v0.20.0 ``constants.GetRawServiceLabel``)."""
 KSERVE_DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 KSERVE_AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
 KSERVE_VISIBILITY = "networking.kserve.io/visibility"
