@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from tests.seldon_stub import SIDE, SeldonStub, scores
+from tests.seldon_stub import SIDE, SeldonStub, images_problem, scores
 
 MODEL = "fashion-mnist"
 V1 = "kserve-v1"
@@ -32,15 +32,7 @@ V2_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/[^/]+)?/infer")
 
 
 def _images_problem(images: Any) -> str | None:
-    if not isinstance(images, list) or not images:
-        return "expected a non-empty list of images"
-    for image in images:
-        if not (isinstance(image, list) and len(image) == SIDE):
-            return f"each image must have {SIDE} rows"
-        for row in image:
-            if not (isinstance(row, list) and len(row) == SIDE and all(isinstance(v, int | float) for v in row)):
-                return f"each image row must be {SIDE} numbers"
-    return None
+    return images_problem(images, "expected a non-empty list of images")
 
 
 class KServeStub(SeldonStub):

@@ -42,9 +42,13 @@ def validate(message: Any) -> str | None:
     """Why a request is not a batch of 28x28 images in a SeldonMessage, or ``None``."""
     if not isinstance(message, dict) or not isinstance(message.get("data"), dict):
         return "expected {'data': {'ndarray': ...}}"
-    images = message["data"].get("ndarray")
+    return images_problem(message["data"].get("ndarray"), "data.ndarray must be a non-empty list of images")
+
+
+def images_problem(images: Any, empty: str) -> str | None:
+    """Why ``images`` is not a non-empty batch of 28x28 images (``empty`` when it is no list or an empty one)."""
     if not isinstance(images, list) or not images:
-        return "data.ndarray must be a non-empty list of images"
+        return empty
     for image in images:
         if not (isinstance(image, list) and len(image) == SIDE):
             return f"each image must have {SIDE} rows"
