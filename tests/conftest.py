@@ -57,6 +57,23 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _RUNS.clear()
 
 
+def plain_id(text: str) -> str:
+    """A test id that can be named again on pytest's command line in the same process.
+
+    pytest escapes a backslash and any character outside printable ASCII in an id (`_pytest.compat.ascii_escaped`);
+    a second `pytest.main` in one process, which is how mutmut runs its clean and mutant tests, then reports the
+    escaped id "not found" and mutmut stops with exit 4. So those characters are spelt out instead.
+    """
+    return "".join("<backslash>" if c == "\\" else c if " " <= c <= "~" else f"<U+{ord(c):04X}>" for c in text)
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Ids pytest derives from a string go through `plain_id` too."""
+    if isinstance(val, str) and val != plain_id(val):
+        return plain_id(val)
+    return None
+
+
 def run_key(config: Mapping[str, Any], secret_keys: Sequence[str], stack: str) -> str:
     """The canonical JSON of one configuration: keys sorted, secret keys as a sorted set."""
     return json.dumps({"config": config, "secret_keys": sorted(set(secret_keys)), "stack": stack}, sort_keys=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from stackconfig import PROJECT, ConfigError
-from tests.conftest import ROOT, stack_config, validated
+from tests.conftest import ROOT, plain_id, stack_config, validated
 from tests.test_config_bounds import _set
 from tools import render
 
@@ -115,7 +115,7 @@ TRAVERSALS = [
 ]
 
 
-@pytest.mark.parametrize(("key", "value"), TRAVERSALS, ids=[f"{k}={v}" for k, v in TRAVERSALS])
+@pytest.mark.parametrize(("key", "value"), TRAVERSALS, ids=[plain_id(f"{k}={v}") for k, v in TRAVERSALS])
 def test_a_path_that_leaves_its_root_is_refused(key: str, value: str) -> None:
     found = on_key(key, value)
     assert len(found) == 1 and found[0].startswith(f"{P}:{key} = {value!r}: must be"), found
@@ -173,7 +173,7 @@ def test_image_references_by_tag_or_digest_are_accepted_everywhere(image: str) -
     assert on_key("models[0].proxyImage", image) == []
 
 
-@pytest.mark.parametrize(("image", "why"), BAD_IMAGES, ids=[b[0] for b in BAD_IMAGES])
+@pytest.mark.parametrize(("image", "why"), BAD_IMAGES, ids=[plain_id(b[0]) for b in BAD_IMAGES])
 def test_unpinned_or_malformed_images_are_refused_everywhere(image: str, why: str) -> None:
     for key in ("models[0].servingImage", "models[0].proxyImage", "models[0].imageCache.extraImages[0]"):
         config, secret_keys = stack_config("dev")
