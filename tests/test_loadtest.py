@@ -169,10 +169,11 @@ def test_a_stall_shows_in_the_latency_of_every_request_scheduled_during_it() -> 
     for r in during:
         assert r.outcome == OK and r.latency_s is not None
         assert r.latency_s >= (stall_until - r.t_intended) - 0.02, r
-        assert r.send_lag_s is not None and r.send_lag_s < 0.1  # sent on time, not after the stall
+        # sent on time, not after the stall (the bound leaves room for a loaded CI machine, far below the 1 s stall)
+        assert r.send_lag_s is not None and r.send_lag_s < 0.5
     assert max(r.latency_s or 0 for r in during) >= 0.9
     after = [r for r in result.records if r.t_intended > stall_until + 0.1]
-    assert after and all((r.latency_s or 1) < 0.2 for r in after)
+    assert after and all((r.latency_s or 1) < 0.5 for r in after)  # the stall is over: well under its 1 s
 
 
 def test_max_inflight_saturation_counts_requests_not_sent() -> None:
