@@ -413,14 +413,14 @@ class ModelConfig(_Model):
 
     def local_dir(self, project_dir: Path) -> Path | None:
         """The SavedModel directory to upload (inside the project), or ``None`` for an ``oss://`` source."""
-        return None if self.oss_source else project_dir.resolve() / self.source.removesuffix("/")
+        return None if self.oss_source else project_dir.resolve() / self.source  # a trailing "/" is dropped by Path
 
     def canary_local_dir(self, project_dir: Path) -> Path | None:
         """The canary version's SavedModel directory to upload, or ``None`` (no canary, or an ``oss://`` source)."""
         if self.canary is None or self.oss_source:
             return None
         given = self.canary.source or "/".join([*self.source.removesuffix("/").split("/")[:-1], str(self.canary.version)])
-        return project_dir.resolve() / given.removesuffix("/")
+        return project_dir.resolve() / given  # a trailing "/" is dropped by Path
 
     def _canary_rules(self, context: Context, add: Any) -> None:
         canary = self.canary
@@ -538,22 +538,20 @@ class ModelConfig(_Model):
         return self
 
     def _server_rules(self, add: Any) -> None:
-        other, keys = ("kserve", SELDON_ONLY) if self.server == "kserve" else ("seldon", KSERVE_ONLY)
+        owner, keys = ("seldon", SELDON_ONLY) if self.server == "kserve" else ("kserve", KSERVE_ONLY)
         for field in keys:
             if field in self.model_fields_set:
-                key = to_camel(field)
                 add(
                     (
-                        key,
+                        to_camel(field),
                         getattr(self, field),
-                        f"only a server: {'seldon' if other == 'kserve' else 'kserve'} model takes it; "
-                        f"this model's server is {self.server}",
+                        f"only a server: {owner} model takes it; this model's server is {self.server}",
                     )
                 )
 
     def _capacity_rules(self, context: Context, add: Any) -> None:
         elastic = context.scaling_mode != "resourcePolicy"
-        floor = sum(u.min for u in self.units) + (self.source_min if elastic else 0)
+        floor = sum(u.min for u in self.units) + self.source_min
         if elastic and floor > self.max_replicas:
             add(
                 (
