@@ -88,12 +88,10 @@ def fresh_run(config: Mapping[str, Any], secret_keys: Sequence[str] | None = Non
 def run_config(config: Mapping[str, Any], secret_keys: Sequence[str] | None = None, stack: str = "test") -> Run:
     """The whole program's run with this config: run once per distinct configuration, a deep copy for each caller."""
     key = run_key(config, secret_keys or [], stack)
-    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
-        # mutmut's "stats" session records which tests reach each function, and later runs only those tests against
-        # that function's mutants. A test served from this cache reaches nothing, so it would never be run against a
-        # mutant it could kill: in that session every test runs the program itself.
-        return fresh_run(copy.deepcopy(dict(config)), secret_keys, stack)
-    if key not in _RUNS:
+    # mutmut's "stats" session records which tests reach each function, and later runs only those tests against
+    # that function's mutants. A test served from this cache reaches nothing, so it would never be run against a
+    # mutant it could kill: in that session every test runs the program itself.
+    if key not in _RUNS or os.environ.get("MUTANT_UNDER_TEST") == "stats":
         _RUNS[key] = fresh_run(copy.deepcopy(dict(config)), secret_keys, stack)
     return copy.deepcopy(_RUNS[key])
 
