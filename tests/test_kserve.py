@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.naming import kserve_predictor
+from components.naming import ModelNames, kserve_model_names, kserve_predictor
 from policies.eci_policies import kserve as kserve_policy
 from stackconfig import PROJECT, ConfigError
 from stackconfig.addons import KSERVE, KSERVE_CRD, SELDON
@@ -139,6 +139,35 @@ def test_the_naming_rule_is_kserves() -> None:
     assert kserve_predictor("fashion-mnist") == "fashion-mnist-predictor"
     assert kserve_policy.predictor_name("fashion-mnist") == kserve_predictor("fashion-mnist")
     assert kserve_policy.predictor_name("m", "p") == "m-p-predictor"
+
+
+def test_every_name_of_a_kserve_model_written_out() -> None:
+    """The names prod's objects carry: the predictor's from KServe's rule, the cluster-scoped ones (the PV and the
+    ECI ImageCache) prefixed with the namespace, the others from the InferenceService's name."""
+    assert kserve_model_names("inference", "fashion-mnist") == ModelNames(
+        sdep="fashion-mnist",
+        predictor_deployment="fashion-mnist-predictor",
+        predictor_service="fashion-mnist-predictor",
+        ingress="fashion-mnist",
+        claim="fashion-mnist-model",
+        volume="inference-fashion-mnist-model",
+        credentials="fashion-mnist-model-oss",
+        budget="fashion-mnist-pdb",
+        elastic_workload="fashion-mnist-ew",
+        resource_policy="fashion-mnist-rp",
+        hpa="fashion-mnist-hpa",
+        cron_hpa="fashion-mnist-cronhpa",
+        image_cache="inference-fashion-mnist",
+        network_policy="fashion-mnist-ingress-only",
+    )
+
+
+def test_the_inference_service_is_registered_by_its_own_component() -> None:
+    """The component's type token is part of every child's URN: changing it would replace the InferenceService."""
+    run = run_stack("prod")
+    server = run.one("eci-inference:index:KServeServer")
+    assert run.one(ISVC).parent == server.urn
+    assert server.parent == run.one("eci-inference:index:InferenceService").urn
 
 
 @pytest.mark.parametrize("mode", ["elasticWorkload", "resourcePolicy"])
