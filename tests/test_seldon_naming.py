@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from components.naming import SELDON_SVC_NAME_ANNOTATION, seldon_names
+from components.naming import SELDON_SVC_NAME_ANNOTATION, ModelNames, model_names, seldon_names
 from policies.eci_policies import STACK_POLICIES
 from policies.eci_policies.wiring import inference_wiring
 from stackconfig import PROJECT, ConfigError
-from tests.conftest import run_config, stack_config, validated, with_server
+from tests.conftest import run_config, run_stack, stack_config, validated, with_server
 from tests.policy_helpers import check_stack, registered_resource
 
 P = PROJECT
@@ -101,3 +101,161 @@ def test_the_policy_pack_follows_the_chart_value_too(prefix: bool) -> None:
     release.props["values"]["manager"] = {"deploymentNameAsPrefix": not prefix}
     found = [m for m, _ in check_stack(inference_wiring, resources)]
     assert found and all("fashion-mnist-ew" in m for m in found)
+
+
+_RESTRICTED = {
+    "runAsUser": 1000,
+    "runAsGroup": 1000,
+    "runAsNonRoot": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+}
+_PRE_STOP = {"preStop": {"exec": {"command": ["sleep", "10"]}}}
+_VERSION_1 = {"path": "/v1/models/fashion-mnist/versions/1/metadata", "port": 8501}
+
+DEV_SELDON_DEPLOYMENT = {
+    "apiVersion": "machinelearning.seldon.io/v1",
+    "kind": "SeldonDeployment",
+    "metadata": {
+        "name": "fashion-mnist-eci",
+        "namespace": "default",
+        "labels": {"app.kubernetes.io/name": "fashion-mnist", "app.kubernetes.io/managed-by": "pulumi"},
+    },
+    "spec": {
+        "name": "fashion-mnist-eci",
+        "predictors": [
+            {
+                "name": "predictor",
+                # the seed recipe's graph (tests/fixtures/seed/recipe-manifests.yaml), the proxy pointed at the
+                # TF Serving container of the same pod
+                "graph": {
+                    "name": "tfserving-proxy",
+                    "endpoint": {"type": "REST"},
+                    "type": "MODEL",
+                    "children": [],
+                    "parameters": [
+                        {"name": "rest_endpoint", "type": "STRING", "value": "http://127.0.0.1:8501"},
+                        {"name": "model_name", "type": "STRING", "value": "fashion-mnist"},
+                        {"name": "signature_name", "type": "STRING", "value": "serving_default"},
+                    ],
+                },
+                "componentSpecs": [
+                    {
+                        "metadata": {"labels": {"eci-inference.io/predictor": "fashion-mnist-eci-predictor"}},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "tfserving-proxy",
+                                    "image": "registry.cn-beijing.aliyuncs.com/deepai/seldonio-tfserving-proxy_rest:1.3.0",
+                                    "resources": {
+                                        "requests": {"cpu": "0.5", "memory": "512Mi"},
+                                        "limits": {"memory": "512Mi"},
+                                    },
+                                    "readinessProbe": {
+                                        "httpGet": {"path": "/health/ping", "port": 9000},
+                                        "periodSeconds": 10,
+                                        "timeoutSeconds": 5,
+                                        "failureThreshold": 3,
+                                    },
+                                    "lifecycle": _PRE_STOP,
+                                    "securityContext": _RESTRICTED,
+                                },
+                                {
+                                    "name": "tfserving-gpu",
+                                    "image": "tensorflow/serving:2.3.0-gpu",
+                                    "command": [
+                                        "/bin/bash",
+                                        "-c",
+                                        'printf "%s" "$TF_MODEL_SERVER_CONFIG" > /run/tfserving/models.config && '
+                                        'exec /usr/bin/tensorflow_model_server "$@"',
+                                        "/usr/bin/tensorflow_model_server",
+                                    ],
+                                    "args": [
+                                        "--port=7001",
+                                        "--rest_api_port=8501",
+                                        "--model_config_file=/run/tfserving/models.config",
+                                    ],
+                                    "env": [
+                                        {
+                                            "name": "TF_MODEL_SERVER_CONFIG",
+                                            "value": "model_config_list {\n"
+                                            "  config {\n"
+                                            '    name: "fashion-mnist"\n'
+                                            '    base_path: "/mnt/arena/models/fashion-mnist"\n'
+                                            '    model_platform: "tensorflow"\n'
+                                            "    model_version_policy { specific { versions: 1 } }\n"
+                                            "  }\n"
+                                            "}\n",
+                                        }
+                                    ],
+                                    "ports": [
+                                        {"containerPort": 7001, "protocol": "TCP"},
+                                        {"containerPort": 8501, "protocol": "TCP"},
+                                    ],
+                                    "volumeMounts": [
+                                        {"name": "model-storage", "mountPath": "/mnt", "readOnly": True},
+                                        {"name": "tfserving-config", "mountPath": "/run/tfserving"},
+                                    ],
+                                    "resources": {
+                                        "requests": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1"},
+                                        "limits": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1"},
+                                    },
+                                    "startupProbe": {
+                                        "httpGet": _VERSION_1,
+                                        "periodSeconds": 10,
+                                        "timeoutSeconds": 5,
+                                        "failureThreshold": 90,
+                                    },
+                                    "readinessProbe": {
+                                        "httpGet": _VERSION_1,
+                                        "periodSeconds": 10,
+                                        "timeoutSeconds": 5,
+                                        "failureThreshold": 3,
+                                    },
+                                    "lifecycle": _PRE_STOP,
+                                    "securityContext": _RESTRICTED,
+                                },
+                            ],
+                            "volumes": [
+                                {
+                                    "name": "model-storage",
+                                    "persistentVolumeClaim": {"claimName": "fashion-mnist-eci-model", "readOnly": True},
+                                },
+                                {"name": "tfserving-config", "emptyDir": {"sizeLimit": "1Mi"}},
+                            ],
+                            "terminationGracePeriodSeconds": 30,
+                        },
+                    }
+                ],
+            }
+        ],
+    },
+}
+"""Dev's SeldonDeployment, written out: no replica count (the HPA owns it), the recipe's graph, the proxy and
+TF Serving as non-root containers without capabilities (dev is not prod-like: no seccomp, no read-only root), TF
+Serving pinned to version 1 through its config file, the model mounted read-only."""
+
+
+def test_dev_renders_the_seldon_deployment_written_out() -> None:
+    assert run_stack("dev").one(SDEP).kubernetes_manifest == DEV_SELDON_DEPLOYMENT
+
+
+def test_every_name_of_a_seldon_model_written_out() -> None:
+    """Dev's names: the predictor Deployment from Seldon's rule without the name prefix (the operator's default), the
+    cluster-scoped PV and ImageCache prefixed with the namespace, the others from the SeldonDeployment's name."""
+    assert model_names("default", "fashion-mnist-eci", "predictor") == ModelNames(
+        sdep="fashion-mnist-eci",
+        predictor_deployment="fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu",
+        predictor_service="fashion-mnist-eci-predictor",
+        ingress="fashion-mnist-eci",
+        claim="fashion-mnist-eci-model",
+        volume="default-fashion-mnist-eci-model",
+        credentials="fashion-mnist-eci-model-oss",
+        budget="fashion-mnist-eci-pdb",
+        elastic_workload="fashion-mnist-eci-ew",
+        resource_policy="fashion-mnist-eci-rp",
+        hpa="fashion-mnist-eci-hpa",
+        cron_hpa="fashion-mnist-eci-cronhpa",
+        image_cache="default-fashion-mnist-eci",
+        network_policy="fashion-mnist-eci-ingress-only",
+    )
