@@ -167,7 +167,15 @@ def test_the_inference_service_is_registered_by_its_own_component() -> None:
     run = run_stack("prod")
     server = run.one("eci-inference:index:KServeServer")
     assert run.one(ISVC).parent == server.urn
-    assert server.parent == run.one("eci-inference:index:InferenceService").urn
+    model = run.one("eci-inference:index:InferenceService")
+    assert server.parent == model.urn
+    assert run.registered_outputs[server.urn] == {
+        "server_name": "fashion-mnist",
+        "predictor_deployment": "fashion-mnist-predictor",
+        "service_name": "fashion-mnist-predictor",
+        "http_port": 80,  # the predictor Service's port (kserve v0.20.0 pkg/constants CommonDefaultHttpPort)
+    }
+    assert run.registered_outputs[model.urn] == run.outputs["fashion-mnist"]
 
 
 @pytest.mark.parametrize("mode", ["elasticWorkload", "resourcePolicy"])

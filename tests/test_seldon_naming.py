@@ -259,3 +259,18 @@ def test_every_name_of_a_seldon_model_written_out() -> None:
         image_cache="default-fashion-mnist-eci",
         network_policy="fashion-mnist-eci-ingress-only",
     )
+
+
+def test_the_seldon_deployment_is_registered_by_its_own_component() -> None:
+    """The component's type token is part of every child's URN: changing it would replace the SeldonDeployment."""
+    run = run_stack("dev")
+    server = run.one("eci-inference:index:ModelServer")
+    model = run.one("eci-inference:index:InferenceService")
+    assert run.one(SDEP).parent == server.urn and server.parent == model.urn
+    assert run.registered_outputs[server.urn] == {
+        "server_name": "fashion-mnist-eci",
+        "predictor_deployment": "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu",
+        "service_name": "fashion-mnist-eci-predictor",
+        "http_port": 8000,  # Seldon's predictor Service: REST on 8000 (naming.SELDON_HTTP_PORT)
+    }
+    assert run.registered_outputs[model.urn] == run.outputs["fashion-mnist"]
