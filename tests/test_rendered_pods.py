@@ -202,3 +202,12 @@ def test_prod_like_is_the_same_rule_in_the_program_and_the_pack(change: dict[str
     assert (pod.get("automountServiceAccountToken") is False) is prod_like
     assert len(run.of_type(NETWORK_POLICY)) == int(prod_like)
     assert not list(restricted_problems(resources)) if prod_like else list(restricted_problems(resources))
+
+
+def test_the_network_policy_is_registered_by_its_own_component() -> None:
+    """The component's type token is part of the NetworkPolicy's URN: changing it would replace the policy."""
+    run = run_stack("prod")
+    owner = run.one("eci-inference:index:PredictorNetworkPolicy")
+    assert run.one(NETWORK_POLICY).parent == owner.urn
+    assert owner.parent == run.one("eci-inference:index:InferenceService").urn
+    assert run.registered_outputs[owner.urn] == {"policy_name": "fashion-mnist-ingress-only"}
