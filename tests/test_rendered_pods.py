@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from components.pod_security import restricted_container
 from policies.eci_policies.framework import Res
 from policies.eci_policies.hardening import prod_signals
 from policies.eci_policies.restricted import restricted_problems
@@ -211,3 +212,13 @@ def test_the_network_policy_is_registered_by_its_own_component() -> None:
     assert run.one(NETWORK_POLICY).parent == owner.urn
     assert owner.parent == run.one("eci-inference:index:InferenceService").urn
     assert run.registered_outputs[owner.urn] == {"policy_name": "fashion-mnist-ingress-only"}
+
+
+def test_a_restricted_container_without_a_security_context_gets_one() -> None:
+    assert restricted_container({"name": "sidecar", "image": "x:1"}, True) == {
+        "name": "sidecar",
+        "image": "x:1",
+        "securityContext": {"readOnlyRootFilesystem": True},
+        "volumeMounts": [{"name": "sidecar-tmp", "mountPath": "/tmp"}],
+    }
+    assert restricted_container({"name": "sidecar"}, False) == {"name": "sidecar"}

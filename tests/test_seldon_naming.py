@@ -7,6 +7,7 @@ Oracle: seldon-core v1.17.1 ``operator/apis/machinelearning.seldon.io/v1/seldond
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -274,3 +275,30 @@ def test_the_seldon_deployment_is_registered_by_its_own_component() -> None:
         "http_port": 8000,  # Seldon's predictor Service: REST on 8000 (naming.SELDON_HTTP_PORT)
     }
     assert run.registered_outputs[model.urn] == run.outputs["fashion-mnist"]
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def test_seldon_keeps_a_63_character_name_and_hashes_a_64_character_one() -> None:
+    """Seldon v1.17.1 hashes a Deployment or Service name only past a DNS label (``len(name) > 63``): 63 is kept."""
+    kept = seldon_names("a", "p" * 57, ["c"])  # a-<57>-0-c: 63
+    assert kept.deployment == f"a-{'p' * 57}-0-c" and len(kept.deployment) == 63
+    hashed = seldon_names("a", "p" * 58, ["c"])  # 64
+    assert hashed.deployment == "seldon-" + _md5(f"a-{'p' * 58}-0-c")
+    # with DEPLOYMENT_NAME_AS_PREFIX the 63-character name is kept too, and the 64-character one is <sdep>-<md5>
+    assert seldon_names("a", "p" * 57, ["c"], name_as_prefix=True).deployment == kept.deployment
+    assert seldon_names("a", "p" * 58, ["c"], name_as_prefix=True).deployment == "a-" + _md5(f"a-{'p' * 58}-0-c")
+    # the Service, <sdep>-<predictor>
+    assert seldon_names("s" * 61, "p", ["c"]).service == f"{'s' * 61}-p"
+    assert seldon_names("s" * 62, "p", ["c"]).service == "seldon-" + _md5(f"{'s' * 62}-p")
+
+
+def test_without_the_chart_value_seldon_names_the_deployment_without_the_prefix() -> None:
+    """``manager.deploymentNameAsPrefix`` defaults to false in the chart the catalog installs, so the default here is
+    the plain name (hashed to ``seldon-<md5>`` past 63 characters)."""
+    assert seldon_names("a", "p" * 58, ["c"]).deployment == "seldon-" + _md5(f"a-{'p' * 58}-0-c")
+    assert model_names("default", "a", "p" * 58).predictor_deployment == "seldon-" + _md5(
+        f"a-{'p' * 58}-0-tfserving-proxy-tfserving-gpu"
+    )
