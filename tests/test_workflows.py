@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import shlex
 import stat
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -706,3 +708,26 @@ def test_ci_runs_zizmor_offline_after_mypy_and_before_pytest() -> None:
     assert lines.index("venv/bin/zizmor --offline .github/workflows") < lines.index("venv/bin/python -m pytest -n auto")
     pinned = [line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("zizmor")]
     assert len(pinned) == 1 and re.fullmatch(r"zizmor==\d+\.\d+\.\d+", pinned[0])
+
+
+def _mutant_prefix(path: Path) -> str:
+    """What mutmut's mutant names start with for a file: its module path, then ``.`` (``components.ingress.x…``)."""
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts) + "."
+
+
+def test_the_weekly_mutation_jobs_cover_each_file_of_the_three_targets_once() -> None:
+    """mutmut selects mutants with fnmatch patterns on their names; every file under ``source_paths`` must be matched
+    by the patterns of exactly one job (a new component file joins a job), and no pattern may match nothing."""
+    paths = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]["source_paths"]
+    files = sorted(
+        f for p in paths for f in ((ROOT / p).rglob("*.py") if (ROOT / p).is_dir() else [ROOT / p]) if f.name != "__init__.py"
+    )
+    jobs = load("mutation.yml")["jobs"]["mutation"]["strategy"]["matrix"]["include"]
+    patterns = {job["job"]: job["target"].split() for job in jobs}
+    for path in files:
+        name = _mutant_prefix(path) + "x_f__mutmut_1"
+        owners = [job for job, pats in patterns.items() if any(fnmatch.fnmatch(name, pat) for pat in pats)]
+        assert len(owners) == 1, (path, owners)
+    for job, pats in patterns.items():
+        for pat in pats:
+            assert any(fnmatch.fnmatch(_mutant_prefix(f) + "x_f__mutmut_1", pat) for f in files), (job, pat)
