@@ -397,3 +397,67 @@ def test_the_model_config_quotes_its_strings_as_protobuf_text_format_does() -> N
     text = model_config("m", '/mnt/a"b\\c/é', 3)
     assert '    base_path: "/mnt/a\\"b\\\\c/é"\n' in text  # \" and \\ escaped, UTF-8 kept
     assert "model_version_policy { specific { versions: 3 } }" in text
+
+
+# staging with a canary of version 2: every resource of the model, by Pulumi name, with its type and its parent. The
+# names are part of each URN (a changed name replaces the resource); the canary's parts are named <model>-canary-<part>
+# beside the main ones, share the main model's store and volume, and have no schedule of their own (the CronHPA
+# raises the main HPA only).
+_IDX = "eci-inference:index:"
+STAGING_CANARY_TREE = {
+    "fashion-mnist": (f"{_IDX}InferenceService", "eci-inference-staging"),
+    "fashion-mnist-store": (f"{_IDX}ModelStore", "fashion-mnist"),
+    "fashion-mnist-volume": (f"{_IDX}ModelVolume", "fashion-mnist"),
+    "fashion-mnist-image-cache": (f"{_IDX}ModelImageCache", "fashion-mnist"),
+    "fashion-mnist-schedule": (f"{_IDX}ScheduledScaling", "fashion-mnist"),
+    **{
+        f"fashion-mnist{side}-{part}": (f"{_IDX}{kind}", "fashion-mnist")
+        for side in ("", "-canary")
+        for part, kind in (
+            ("server", "ModelServer"),
+            ("network-policy", "PredictorNetworkPolicy"),
+            ("budget", "PredictorDisruptionBudget"),
+            ("resource-policy", "ResourcePolicyScaling"),
+            ("autoscaler", "QpsAutoscaler"),
+            ("ingress", "ModelIngress"),
+        )
+    },
+    **{
+        f"fashion-mnist-store-v{v}-{f}": ("alicloud:oss/bucketObject:BucketObject", "fashion-mnist-store")
+        for v in (1, 2)
+        for f in MODEL_FILES
+    },
+    "fashion-mnist-image-cache-imagecache": ("kubernetes:eci.alibabacloud.com/v1:ImageCache", "fashion-mnist-image-cache"),
+    "fashion-mnist-volume-credentials": ("kubernetes:core/v1:Secret", "fashion-mnist-volume"),
+    "fashion-mnist-volume-pv": ("kubernetes:core/v1:PersistentVolume", "fashion-mnist-volume"),
+    "fashion-mnist-volume-pvc": ("kubernetes:core/v1:PersistentVolumeClaim", "fashion-mnist-volume"),
+    "fashion-mnist-schedule-cronhpa": (
+        "kubernetes:autoscaling.alibabacloud.com/v1beta1:CronHorizontalPodAutoscaler",
+        "fashion-mnist-schedule",
+    ),
+    **{
+        f"fashion-mnist{side}-{part}-{suffix}": (kind, f"fashion-mnist{side}-{part}")
+        for side in ("", "-canary")
+        for part, suffix, kind in (
+            ("server", "sdep", SDEP),
+            ("ingress", "ingress", INGRESS),
+            ("network-policy", "policy", "kubernetes:networking.k8s.io/v1:NetworkPolicy"),
+            ("budget", "pdb", "kubernetes:policy/v1:PodDisruptionBudget"),
+            ("resource-policy", "rp", "kubernetes:scheduling.alibabacloud.com/v1alpha1:ResourcePolicy"),
+            ("autoscaler", "hpa", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"),
+        )
+    },
+}
+
+
+def test_every_resource_of_a_model_with_a_canary_has_its_name_and_parent(tmp_path: Path) -> None:
+    run = canary_run("staging", tmp_path)
+    by_urn = {r.urn: r for r in run.resources}
+    model = run.one(f"{_IDX}InferenceService")
+    below = {model.urn}
+    tree: dict[str, tuple[str, str]] = {model.name: (model.type, model.parent.rsplit("::", 1)[-1])}
+    for resource in run.resources:  # registration order: a parent comes before its children
+        if resource.parent in below:
+            below.add(resource.urn)
+            tree[resource.name] = (resource.type, by_urn[resource.parent].name)
+    assert tree == STAGING_CANARY_TREE
