@@ -7,6 +7,7 @@ components/ingress.py and components/model_server.py.
 from __future__ import annotations
 
 import copy
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -461,3 +462,57 @@ def test_every_resource_of_a_model_with_a_canary_has_its_name_and_parent(tmp_pat
             below.add(resource.urn)
             tree[resource.name] = (resource.type, by_urn[resource.parent].name)
     assert tree == STAGING_CANARY_TREE
+
+
+def test_a_canary_adds_its_own_names_to_the_outputs_and_splits_the_traffic(tmp_path: Path) -> None:
+    """The stack outputs with a 20 % canary, whole: each canary object's name beside the main one's (the
+    ElasticWorkload's in elasticWorkload mode, the ResourcePolicy's in resourcePolicy mode, never both), and the split."""
+    dev = canary_run("dev", tmp_path / "dev").outputs["fashion-mnist"]
+    host = "fashion-mnist-eci.c9522b942edaf4ec98c2cbc351ec8ade6.cn-beijing.alicontainer.com"
+    # <sdep>-canary-predictor-0-tfserving-proxy-tfserving-gpu is 66 characters: Seldon names it seldon-<md5>
+    canary_deployment = "fashion-mnist-eci-canary-predictor-0-tfserving-proxy-tfserving-gpu"
+    assert dev == {
+        "bucket": "eci-inference-dev-models",
+        "modelUri": "oss://eci-inference-dev-models/arena/models/fashion-mnist",
+        "protocol": "seldon",
+        "ingressHost": host,
+        "endpointUrl": f"http://{host}",
+        "predictionUrl": f"http://{host}/api/v1.0/predictions",
+        "seldonDeploymentName": "fashion-mnist-eci",
+        "predictorDeploymentName": "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu",
+        "hpaName": "fashion-mnist-eci-hpa",
+        "elasticWorkloadName": "fashion-mnist-eci-ew",
+        "canarySeldonDeploymentName": "fashion-mnist-eci-canary",
+        "canaryPredictorDeploymentName": "seldon-" + hashlib.md5(canary_deployment.encode()).hexdigest(),
+        "canaryIngressName": "fashion-mnist-eci-canary",
+        "canaryHpaName": "fashion-mnist-eci-canary-hpa",
+        "canaryElasticWorkloadName": "fashion-mnist-eci-canary-ew",
+        "traffic": [
+            {"version": 1, "seldonDeploymentName": "fashion-mnist-eci", "weight": 80},
+            {"version": 2, "seldonDeploymentName": "fashion-mnist-eci-canary", "weight": 20},
+        ],
+    }
+    staging = canary_run("staging", tmp_path / "staging").outputs["fashion-mnist"]
+    host = "fashion-mnist.staging.example.com"
+    assert staging == {
+        "bucket": "eci-inference-staging-models",
+        "modelUri": "oss://eci-inference-staging-models/models/fashion-mnist",
+        "protocol": "seldon",
+        "ingressHost": host,
+        "endpointUrl": f"https://{host}",
+        "predictionUrl": f"https://{host}/api/v1.0/predictions",
+        "seldonDeploymentName": "fashion-mnist",
+        "predictorDeploymentName": "fashion-mnist-predictor-0-tfserving-proxy-tfserving-gpu",
+        "hpaName": "fashion-mnist-hpa",
+        "resourcePolicyName": "fashion-mnist-rp",
+        "cronHpaName": "fashion-mnist-cronhpa",
+        "canarySeldonDeploymentName": "fashion-mnist-canary",
+        "canaryPredictorDeploymentName": "fashion-mnist-canary-predictor-0-tfserving-proxy-tfserving-gpu",
+        "canaryIngressName": "fashion-mnist-canary",
+        "canaryHpaName": "fashion-mnist-canary-hpa",
+        "canaryResourcePolicyName": "fashion-mnist-canary-rp",
+        "traffic": [
+            {"version": 1, "seldonDeploymentName": "fashion-mnist", "weight": 80},
+            {"version": 2, "seldonDeploymentName": "fashion-mnist-canary", "weight": 20},
+        ],
+    }
