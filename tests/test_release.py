@@ -516,3 +516,23 @@ def test_a_canary_adds_its_own_names_to_the_outputs_and_splits_the_traffic(tmp_p
             {"version": 2, "seldonDeploymentName": "fashion-mnist-canary", "weight": 20},
         ],
     }
+
+
+@pytest.mark.parametrize(
+    ("budget", "main_pdb"),
+    [({"pdbMaxUnavailable": 2}, {"maxUnavailable": 2}), ({"pdbMinAvailable": 1}, {"minAvailable": 1})],
+)
+def test_the_canarys_budget_lets_one_pod_go_whatever_the_models_says(
+    budget: dict[str, int], main_pdb: dict[str, int], tmp_path: Path
+) -> None:
+    """The model's budget is sized for its own replicas; the canary's 1-2 pods get maxUnavailable 1 (a minAvailable
+    of the model's size could block every eviction of the canary)."""
+    canary = {"version": 2, "weight": 20, "source": V2}
+    run = project_run(version_project(tmp_path), *with_model("dev", canary=canary, **budget), "dev")
+    specs = {p.inputs["metadata"]["name"]: p.inputs["spec"] for p in run.of_type("kubernetes:policy/v1:PodDisruptionBudget")}
+    selector = {"matchLabels": {"eci-inference.io/predictor": "fashion-mnist-eci-predictor"}}
+    canary_selector = {"matchLabels": {"eci-inference.io/predictor": "fashion-mnist-eci-canary-predictor"}}
+    assert specs == {
+        "fashion-mnist-eci-pdb": {**main_pdb, "selector": selector},
+        "fashion-mnist-eci-canary-pdb": {"maxUnavailable": 1, "selector": canary_selector},
+    }

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from components.pod_security import restricted_container
+from components.tf_serving import lifecycle, serving_probes
 from policies.eci_policies.framework import Res
 from policies.eci_policies.hardening import prod_signals
 from policies.eci_policies.restricted import restricted_problems
@@ -222,3 +223,15 @@ def test_a_restricted_container_without_a_security_context_gets_one() -> None:
         "volumeMounts": [{"name": "sidecar-tmp", "mountPath": "/tmp"}],
     }
     assert restricted_container({"name": "sidecar"}, False) == {"name": "sidecar"}
+
+
+def test_no_pre_stop_hook_when_its_sleep_is_zero() -> None:
+    assert lifecycle(0) == {}
+    assert lifecycle(1) == {"lifecycle": {"preStop": {"exec": {"command": ["sleep", "1"]}}}}
+
+
+def test_the_startup_probe_covers_the_whole_load_timeout_in_whole_periods() -> None:
+    """failureThreshold is an int32 in the API: ceil(timeout / 10 s), never a fraction (601 s needs 61 tries)."""
+    for timeout, tries in ((600, 60), (601, 61), (609, 61), (610, 61)):
+        threshold = serving_probes("m", 1, timeout)["startupProbe"]["failureThreshold"]
+        assert (type(threshold), threshold) == (int, tries)
