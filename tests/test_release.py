@@ -536,3 +536,14 @@ def test_the_canarys_budget_lets_one_pod_go_whatever_the_models_says(
         "fashion-mnist-eci-pdb": {**main_pdb, "selector": selector},
         "fashion-mnist-eci-canary-pdb": {"maxUnavailable": 1, "selector": canary_selector},
     }
+
+
+def test_only_the_scheduled_hpa_leaves_its_bounds_to_the_cronhpa(tmp_path: Path) -> None:
+    """staging's CronHPA targets the model's HPA (kubernetes-cronhpa-controller ScaleHPA rewrites its min and max), so
+    Pulumi must not reset them; the canary's HPA has no schedule, so Pulumi keeps owning its bounds."""
+    run = canary_run("staging", tmp_path)
+    ignored = {h.name: h.ignore_changes for h in run.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}
+    assert ignored == {
+        "fashion-mnist-autoscaler-hpa": ["spec.minReplicas", "spec.maxReplicas"],
+        "fashion-mnist-canary-autoscaler-hpa": [],
+    }
