@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from components.pod_security import restricted_container
+from components.pod_security import restrict_pod, restricted_container
 from components.tf_serving import lifecycle, serving_probes
 from policies.eci_policies.framework import Res
 from policies.eci_policies.hardening import prod_signals
@@ -235,3 +235,30 @@ def test_the_startup_probe_covers_the_whole_load_timeout_in_whole_periods() -> N
     for timeout, tries in ((600, 60), (601, 61), (609, 61), (610, 61)):
         threshold = serving_probes("m", 1, timeout)["startupProbe"]["failureThreshold"]
         assert (type(threshold), threshold) == (int, tries)
+
+
+def test_a_restricted_pod_without_volumes_gets_only_its_scratch_volumes() -> None:
+    pod = {"containers": [{"name": "a"}, {"name": "b"}]}
+    assert restrict_pod(pod, 1000, 1000, True) == {
+        "containers": [
+            {
+                "name": "a",
+                "securityContext": {"readOnlyRootFilesystem": True},
+                "volumeMounts": [{"name": "a-tmp", "mountPath": "/tmp"}],
+            },
+            {
+                "name": "b",
+                "securityContext": {"readOnlyRootFilesystem": True},
+                "volumeMounts": [{"name": "b-tmp", "mountPath": "/tmp"}],
+            },
+        ],
+        "volumes": [{"name": "a-tmp", "emptyDir": {"sizeLimit": "1Gi"}}, {"name": "b-tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+        "securityContext": {
+            "runAsUser": 1000,
+            "runAsGroup": 1000,
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "automountServiceAccountToken": False,
+    }
+    assert restrict_pod(pod, 1000, 1000, False) is pod
