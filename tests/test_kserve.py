@@ -175,7 +175,20 @@ def test_the_inference_service_is_registered_by_its_own_component() -> None:
         "service_name": "fashion-mnist-predictor",
         "http_port": 80,  # the predictor Service's port (kserve v0.20.0 pkg/constants CommonDefaultHttpPort)
     }
-    assert run.registered_outputs[model.urn] == run.outputs["fashion-mnist"]
+    host = "fashion-mnist.inference.example.com"
+    assert run.registered_outputs[model.urn] == {
+        "bucket": "eci-inference-prod-models",
+        "modelUri": "oss://eci-inference-prod-models/models/fashion-mnist",
+        "protocol": "kserve-v1",
+        "ingressHost": host,
+        "endpointUrl": f"https://{host}",
+        "predictionUrl": f"https://{host}/v1/models/fashion-mnist:predict",
+        "inferenceServiceName": "fashion-mnist",
+        "predictorDeploymentName": "fashion-mnist-predictor",
+        "hpaName": "fashion-mnist-hpa",
+        "elasticWorkloadName": "fashion-mnist-ew",
+        "traffic": [{"version": 1, "inferenceServiceName": "fashion-mnist", "weight": 100}],
+    }
 
 
 @pytest.mark.parametrize("mode", ["elasticWorkload", "resourcePolicy"])
