@@ -136,6 +136,24 @@ def seed_path() -> Path:
     return SEED
 
 
+DEV_HOST = "fashion-mnist-eci.c9522b942edaf4ec98c2cbc351ec8ade6.cn-beijing.alicontainer.com"
+DEV_MODEL_OUTPUTS: dict[str, Any] = {
+    "bucket": "eci-inference-dev-models",
+    "modelUri": "oss://eci-inference-dev-models/arena/models/fashion-mnist",
+    "protocol": "seldon",
+    "ingressHost": DEV_HOST,
+    "endpointUrl": f"http://{DEV_HOST}",
+    "predictionUrl": f"http://{DEV_HOST}/api/v1.0/predictions",
+    "seldonDeploymentName": "fashion-mnist-eci",
+    "predictorDeploymentName": "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu",
+    "hpaName": "fashion-mnist-eci-hpa",
+    "elasticWorkloadName": "fashion-mnist-eci-ew",
+    "traffic": [{"version": 1, "seldonDeploymentName": "fashion-mnist-eci", "weight": 100}],
+}
+"""The dev stack's model outputs, written out: the ACK default domain <sdep>.<cluster id>.<region>.alicontainer.com,
+the names naming.py derives, and all traffic on version 1."""
+
+
 SERVERS = ("seldon", "kserve")
 SDEP = "kubernetes:machinelearning.seldon.io/v1:SeldonDeployment"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from stackconfig import PROJECT, ConfigError, load
-from tests.conftest import ROOT, run_config, stack_config, validated
+from tests.conftest import DEV_MODEL_OUTPUTS, ROOT, run_config, stack_config, validated
 from tools import render
 from tools.mockrun import Registered, Run
 
@@ -468,20 +468,10 @@ def test_a_canary_adds_its_own_names_to_the_outputs_and_splits_the_traffic(tmp_p
     """The stack outputs with a 20 % canary, whole: each canary object's name beside the main one's (the
     ElasticWorkload's in elasticWorkload mode, the ResourcePolicy's in resourcePolicy mode, never both), and the split."""
     dev = canary_run("dev", tmp_path / "dev").outputs["fashion-mnist"]
-    host = "fashion-mnist-eci.c9522b942edaf4ec98c2cbc351ec8ade6.cn-beijing.alicontainer.com"
     # <sdep>-canary-predictor-0-tfserving-proxy-tfserving-gpu is 66 characters: Seldon names it seldon-<md5>
     canary_deployment = "fashion-mnist-eci-canary-predictor-0-tfserving-proxy-tfserving-gpu"
     assert dev == {
-        "bucket": "eci-inference-dev-models",
-        "modelUri": "oss://eci-inference-dev-models/arena/models/fashion-mnist",
-        "protocol": "seldon",
-        "ingressHost": host,
-        "endpointUrl": f"http://{host}",
-        "predictionUrl": f"http://{host}/api/v1.0/predictions",
-        "seldonDeploymentName": "fashion-mnist-eci",
-        "predictorDeploymentName": "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu",
-        "hpaName": "fashion-mnist-eci-hpa",
-        "elasticWorkloadName": "fashion-mnist-eci-ew",
+        **DEV_MODEL_OUTPUTS,
         "canarySeldonDeploymentName": "fashion-mnist-eci-canary",
         "canaryPredictorDeploymentName": "seldon-" + hashlib.md5(canary_deployment.encode()).hexdigest(),
         "canaryIngressName": "fashion-mnist-eci-canary",

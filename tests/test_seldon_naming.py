@@ -16,7 +16,7 @@ from components.naming import SELDON_SVC_NAME_ANNOTATION, ModelNames, model_name
 from policies.eci_policies import STACK_POLICIES
 from policies.eci_policies.wiring import inference_wiring
 from stackconfig import PROJECT, ConfigError
-from tests.conftest import run_config, run_stack, stack_config, validated, with_server
+from tests.conftest import DEV_MODEL_OUTPUTS, run_config, run_stack, stack_config, validated, with_server
 from tests.policy_helpers import check_stack, registered_resource
 
 P = PROJECT
@@ -274,20 +274,7 @@ def test_the_seldon_deployment_is_registered_by_its_own_component() -> None:
         "service_name": "fashion-mnist-eci-predictor",
         "http_port": 8000,  # Seldon's predictor Service: REST on 8000 (naming.SELDON_HTTP_PORT)
     }
-    host = "fashion-mnist-eci.c9522b942edaf4ec98c2cbc351ec8ade6.cn-beijing.alicontainer.com"
-    assert run.registered_outputs[model.urn] == {
-        "bucket": "eci-inference-dev-models",
-        "modelUri": "oss://eci-inference-dev-models/arena/models/fashion-mnist",
-        "protocol": "seldon",
-        "ingressHost": host,
-        "endpointUrl": f"http://{host}",
-        "predictionUrl": f"http://{host}/api/v1.0/predictions",
-        "seldonDeploymentName": "fashion-mnist-eci",
-        "predictorDeploymentName": "fashion-mnist-eci-predictor-0-tfserving-proxy-tfserving-gpu",
-        "hpaName": "fashion-mnist-eci-hpa",
-        "elasticWorkloadName": "fashion-mnist-eci-ew",
-        "traffic": [{"version": 1, "seldonDeploymentName": "fashion-mnist-eci", "weight": 100}],
-    }
+    assert run.registered_outputs[model.urn] == DEV_MODEL_OUTPUTS
 
 
 def _md5(text: str) -> str:
